@@ -1,0 +1,54 @@
+# armini: two commands for a new user, `make lab` and `make test`.
+# Everything lives in .venv, built from requirements.txt; nothing is installed by hand.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.armini-installed
+
+# JupyterLab settings: `make lab HOST=0.0.0.0 PORT=9000 BROWSER=no`
+HOST    ?= 127.0.0.1
+PORT    ?= 8888
+BROWSER ?= yes
+
+# The stored notebook outputs were made on the CPU; nbval compares against them there.
+NBVAL_DEVICE ?= cpu
+
+.PHONY: setup lab test lint unit nbval notebooks format benchmark clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "armini needs Python 3.11 or newer, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=$(HOST) --ServerApp.port=$(PORT) \
+		$(if $(filter no,$(BROWSER)),--no-browser,)
+
+test: setup lint unit nbval
+
+lint: setup
+	$(BIN)/ruff check armini tests notebooks
+	$(BIN)/ruff format --check armini tests notebooks
+
+unit: setup
+	$(BIN)/python -m pytest tests
+
+nbval: setup
+	ARMINI_DEVICE=$(NBVAL_DEVICE) $(BIN)/python -m pytest --nbval notebooks \
+		--sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+notebooks: setup
+	ARMINI_DEVICE=$(NBVAL_DEVICE) $(BIN)/python tests/execute_notebooks.py notebooks/*.ipynb
+
+format: setup
+	$(BIN)/ruff format armini tests notebooks
+	$(BIN)/ruff check --fix armini tests notebooks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache armini.egg-info

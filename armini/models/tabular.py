@@ -1,0 +1,111 @@
+"""Tables: the joint distribution written out in full, and its chain-rule factorisation.
+
+For n binary variables the joint p(x_1, …, x_n) is a table of 2^n probabilities that sum to
+one, so 2^n − 1 free numbers. The chain rule rewrites it exactly as
+
+    p(x) = p(x_1) p(x_2 | x_1) ⋯ p(x_n | x_1, …, x_{n−1}),
+
+and conditional i is a table of 2^(i−1) Bernoulli parameters (one per setting of x_<i):
+1 + 2 + ⋯ + 2^(n−1) = 2^n − 1 numbers again. Nothing is saved; parametric conditionals
+(FVSBN, NADE, …) are what make the count polynomial.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import torch
+from torch import Tensor, nn
+
+from armini.heads import Bernoulli
+from armini.models.base import AutoregressiveModel
+
+
+def all_binary(n: int) -> Tensor:
+    """Every x ∈ {0, 1}^n, (2^n, n), in counting order (x_1 is the most significant bit)."""
+    return torch.tensor(list(itertools.product((0.0, 1.0), repeat=n)))
+
+
+def index_of(x: Tensor) -> Tensor:
+    """Row of x in `all_binary(n)`: (B, n) binary -> (B,) long."""
+    n = x.shape[-1]
+    powers = 2 ** torch.arange(n - 1, -1, -1, device=x.device)
+    return (x.long() * powers).sum(-1)
+
+
+class JointTable(nn.Module):
+    """p(x) for x ∈ {0, 1}^n as an explicit table of 2^n probabilities.
+
+    Build it with `JointTable.from_data(x, alpha)`: the empirical frequencies, smoothed by
+    adding `alpha` to every count (maximum likelihood when alpha = 0).
+    """
+
+    def __init__(self, probs: Tensor):
+        super().__init__()
+        probs = torch.as_tensor(probs, dtype=torch.float64).flatten()
+        n = probs.numel().bit_length() - 1
+        if probs.numel() != 2**n or n < 1:
+            raise ValueError(
+                f"a joint table over n binary variables has 2^n entries, got {probs.numel()}"
+            )
+        if (probs < 0).any() or abs(float(probs.sum()) - 1) > 1e-6:
+            raise ValueError(f"table entries must be ≥ 0 and sum to 1 (sum {float(probs.sum())})")
+        self.n_dims = n
+        self.register_buffer("probs", probs)
+
+    @classmethod
+    def from_data(cls, x: Tensor, alpha: float = 1.0) -> JointTable:
+        """Smoothed empirical distribution of binary rows `x: (N, n)`."""
+        Bernoulli().validate(x)
+        counts = torch.bincount(index_of(x), minlength=2 ** x.shape[1]).double() + alpha
+        return cls(counts / counts.sum())
+
+    def n_free_parameters(self) -> int:
+        return 2**self.n_dims - 1
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        return self.probs.log()[index_of(x)]
+
+    def sample(self, n: int) -> Tensor:
+        rows = torch.multinomial(self.probs, n, replacement=True)
+        return all_binary(self.n_dims)[rows]
+
+    def conditional(self, i: int) -> Tensor:
+        """p(x_i = 1 | x_<i) for every prefix x_<i (0-based i): (2^i,) in counting order."""
+        marg = self.probs.reshape(2 ** (i + 1), -1).sum(1).reshape(2**i, 2)  # p(x_<i, x_i)
+        return marg[:, 1] / marg.sum(1)
+
+
+class ChainRuleTable(AutoregressiveModel):
+    """The chain rule with one lookup table per conditional: 2^n − 1 parameters in all.
+
+    Conditional i (0-based) stores a logit for each of the 2^i settings of x_<i (in `order`).
+    """
+
+    def __init__(self, n: int, order: list[int] | None = None):
+        if not isinstance(n, int) or not 1 <= n <= 20:
+            raise ValueError(f"ChainRuleTable needs 1 ≤ n ≤ 20 binary variables, got {n!r}")
+        super().__init__(n, Bernoulli(), order)
+        self.logits = nn.Parameter(torch.zeros(2**n - 1))
+
+    @classmethod
+    def from_joint(cls, joint: JointTable) -> ChainRuleTable:
+        """The exact factorisation of `joint` in the natural order 0, 1, …, n−1."""
+        model = cls(joint.n_dims)
+        with torch.no_grad():
+            p = torch.cat([joint.conditional(i) for i in range(joint.n_dims)])
+            p = p.clamp(1e-12, 1 - 1e-12)
+            model.logits.copy_((p.log() - (1 - p).log()).float())
+        return model
+
+    def forward(self, x: Tensor) -> Tensor:
+        xo = x[:, self.order]  # (B, n) in generation order
+        # index of the prefix x_<i among the 2^i settings, in counting order
+        prefix = torch.zeros_like(xo, dtype=torch.long)
+        for i in range(1, self.n_dims):
+            prefix[:, i] = (prefix[:, i - 1] * 2) + xo[:, i - 1].long()
+        offset = 2 ** torch.arange(self.n_dims, device=x.device) - 1
+        logits_o = self.logits[offset + prefix]  # (B, n)
+        out = torch.empty_like(logits_o)
+        out[:, self.order] = logits_o
+        return out.unsqueeze(-1)

@@ -1,0 +1,114 @@
+"""Figures the notebooks share: image grids, matrices and masks, training curves."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import Tensor
+
+
+def _numpy(x) -> np.ndarray:
+    return x.detach().cpu().numpy() if torch.is_tensor(x) else np.asarray(x)
+
+
+def image_grid(
+    images: Tensor,
+    image_shape: tuple[int, int] = (8, 8),
+    ncols: int = 10,
+    ax=None,
+    title: str | None = None,
+    vmax: float | None = None,
+    cmap: str = "gray_r",
+):
+    """Draw `images: (N, H*W)` or `(N, H, W)` as one grid, with a thin gap between images.
+
+    Unknown pixels (NaN, as in a partly `given` input) are drawn in a light red.
+    """
+    x = _numpy(images).astype(float)
+    H, W = image_shape
+    x = x.reshape(-1, H, W)
+    n = len(x)
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    canvas = np.full((nrows * (H + 1) - 1, ncols * (W + 1) - 1), np.nan)
+    for k, img in enumerate(x):
+        r, c = divmod(k, ncols)
+        canvas[r * (H + 1) : r * (H + 1) + H, c * (W + 1) : c * (W + 1) + W] = img
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.45 * ncols * max(W, 8) / 8, 0.45 * nrows * max(H, 8) / 8))
+    cm = plt.get_cmap(cmap).copy()
+    cm.set_bad("white")
+    gaps = np.isnan(canvas)
+    ax.imshow(canvas, cmap=cm, vmin=0, vmax=vmax if vmax is not None else max(1.0, np.nanmax(x)))
+    unknown = np.zeros_like(gaps)
+    for k, img in enumerate(x):
+        r, c = divmod(k, ncols)
+        unknown[r * (H + 1) : r * (H + 1) + H, c * (W + 1) : c * (W + 1) + W] = np.isnan(img)
+    if unknown.any():
+        overlay = np.zeros((*canvas.shape, 4))
+        overlay[unknown] = (0.95, 0.6, 0.6, 1.0)
+        ax.imshow(overlay)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def matrix(
+    m,
+    ax=None,
+    title: str | None = None,
+    cmap: str = "Blues",
+    labels: Sequence | None = None,
+    colorbar: bool = False,
+    vmin: float | None = None,
+    vmax: float | None = None,
+):
+    """A matrix (dependency pattern, mask, weights) as a heatmap; row i, column j."""
+    a = _numpy(m).astype(float)
+    if ax is None:
+        side = min(5.0, 1.5 + 0.06 * max(a.shape))
+        _, ax = plt.subplots(
+            figsize=(side * a.shape[1] / max(a.shape) + 0.5, side * a.shape[0] / max(a.shape))
+        )
+    im = ax.imshow(a, cmap=cmap, vmin=vmin, vmax=vmax)
+    if labels is not None:
+        ticks = range(len(labels))
+        ax.set_xticks(ticks, labels=labels, fontsize=8)
+        ax.set_yticks(ticks, labels=labels, fontsize=8)
+    if colorbar:
+        ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def curves(
+    series: Mapping[str, Sequence[float]],
+    ax=None,
+    x: Sequence[float] | None = None,
+    xlabel: str = "epoch",
+    ylabel: str = "",
+    logy: bool = False,
+    title: str | None = None,
+):
+    """Several named curves on one axis (training and validation NLL, counts against n, …)."""
+    if ax is None:
+        _, ax = plt.subplots()
+    for name, ys in series.items():
+        ys = _numpy(ys)
+        xs = np.arange(1, len(ys) + 1) if x is None else _numpy(x)
+        ax.plot(xs, ys, label=name, marker="o" if len(ys) <= 20 else None, markersize=3)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    if len(series) > 1:
+        ax.legend(frameon=False)
+    if title:
+        ax.set_title(title)
+    return ax
