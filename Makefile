@@ -6,10 +6,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.armini-installed
 
-# JupyterLab settings: `make lab HOST=0.0.0.0 PORT=9000 BROWSER=no`
+# JupyterLab settings: `make lab HOST=0.0.0.0 PORT=9000 BROWSER=no TOKEN=secret`
 HOST    ?= 127.0.0.1
 PORT    ?= 8888
 BROWSER ?= yes
+TOKEN   ?=
 
 # The stored notebook outputs were made on the CPU; nbval compares against them there.
 NBVAL_DEVICE ?= cpu
@@ -28,7 +29,8 @@ $(STAMP): requirements.txt pyproject.toml
 
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=$(HOST) --ServerApp.port=$(PORT) \
-		$(if $(filter no,$(BROWSER)),--no-browser,)
+		$(if $(filter no,$(BROWSER)),--no-browser,) $(if $(TOKEN),--IdentityProvider.token=$(TOKEN),) \
+		$(if $(filter 0,$(shell id -u)),--allow-root,)
 
 test: setup lint unit nbval
 

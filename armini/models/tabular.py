@@ -89,11 +89,17 @@ class ChainRuleTable(AutoregressiveModel):
         self.logits = nn.Parameter(torch.zeros(2**n - 1))
 
     @classmethod
-    def from_joint(cls, joint: JointTable) -> ChainRuleTable:
-        """The exact factorisation of `joint` in the natural order 0, 1, …, n−1."""
-        model = cls(joint.n_dims)
+    def from_joint(cls, joint: JointTable, order: list[int] | None = None) -> ChainRuleTable:
+        """The exact factorisation of `joint` in `order` (default: 0, 1, …, n−1).
+
+        Conditional i is p(x_order[i] | x_order[:i]), read off the joint with its variables
+        permuted into generation order.
+        """
+        n = joint.n_dims
+        model = cls(n, order)
+        ordered = JointTable(joint.probs.reshape((2,) * n).permute(*model.order.tolist()))
         with torch.no_grad():
-            p = torch.cat([joint.conditional(i) for i in range(joint.n_dims)])
+            p = torch.cat([ordered.conditional(i) for i in range(n)])
             p = p.clamp(1e-12, 1 - 1e-12)
             model.logits.copy_((p.log() - (1 - p).log()).float())
         return model
