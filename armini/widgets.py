@@ -37,8 +37,8 @@ def variable(i: int) -> str:
 
 
 def make_order(n: int, order: str | Sequence[int] = "raster", seed: int = 0) -> list[int]:
-    """"raster" (0, 1, …, n−1), "reversed", "random" (a permutation drawn with `seed`), or an
-    explicit permutation of range(n), returned as a list."""
+    """The generation order as a list: "raster" (0, 1, …, n−1), "reversed", "random" (a
+    permutation drawn with `seed`), or an explicit permutation of range(n)."""
     if not isinstance(order, str):
         order = [int(i) for i in order]
         if sorted(order) != list(range(n)):
@@ -68,6 +68,7 @@ class ChainRuleReport:
 
     pixels: list[int]  # flat positions in the image of x₁, …, xₙ
     order: list[int]  # generation order, 0-based variable indices
+    index: int  # which image the example is
     example: Tensor  # (n,) the example's pixel values, x₁ … xₙ
     log_joint: float  # log p(x) read from the joint table
     log_conditionals: list[float]  # log p(x_order[s] | earlier ones), in generation order
@@ -104,14 +105,15 @@ class ChainRuleReport:
             f"parameters: joint table 2^{n} − 1 = {self.table_parameters}; chain rule "
             f"{counts} = {sum(self.conditional_parameters)}; logistic (FVSBN) "
             f"{n}·{n + 1}/2 = {self.logistic_parameters}",
-            "example x = (" + ", ".join(str(int(v)) for v in self.example) + "):",
+            f"example {self.index}: x = (" + ", ".join(str(int(v)) for v in self.example) + "):",
         ]
+        value = {j: f"{variable(j)}={int(self.example[j])}" for j in self.order}
         for step, (i, lp) in enumerate(zip(self.order, self.log_conditionals, strict=True)):
-            given = ", ".join(variable(j) for j in self.order[:step])
-            term = f"log p({variable(i)}={int(self.example[i])}" + (f" | {given})" if given else ")")
-            lines.append(f"  {term:<44} = {lp:7.3f}")
-        lines.append(f"  {'sum of the log-conditionals':<44} = {self.log_chain:7.3f}")
-        lines.append(f"  {'log p(x) from the joint table':<44} = {self.log_joint:7.3f}")
+            given = ", ".join(value[j] for j in self.order[:step])
+            term = f"log p({value[i]}" + (f" | {given})" if given else ")")
+            lines.append(f"  {term:<54} = {lp:7.3f}")
+        lines.append(f"  {'sum of the log-conditionals':<54} = {self.log_chain:7.3f}")
+        lines.append(f"  {'log p(x) from the joint table':<54} = {self.log_joint:7.3f}")
         return "\n".join(lines)
 
 
@@ -139,6 +141,7 @@ def chain_rule_report(
     return ChainRuleReport(
         pixels=chosen,
         order=order,
+        index=example,
         example=xe[0],
         log_joint=float(joint.log_prob(xe)[0]),
         log_conditionals=[float(per_variable[i]) for i in order],
@@ -146,15 +149,16 @@ def chain_rule_report(
 
 
 def draw_chain_rule(report: ChainRuleReport, image: Tensor | None = None):
-    """Left: the example digit with its n pixels numbered by generation step. Right: the
+    """Left: the example digit, its n pixels named and numbered by generation step. Right: the
     parameter counts (the chain-rule bar stacked by conditional). Returns the figure."""
-    fig, (ax_img, ax_bar) = plt.subplots(1, 2, figsize=(8, 3.2), width_ratios=(1, 2))
-    image_grid(torch.zeros(64) if image is None else image, ax=ax_img, vmax=1.5)
+    fig, (ax_img, ax_bar) = plt.subplots(1, 2, figsize=(8, 3.4), width_ratios=(1, 1.6))
+    image_grid(torch.zeros(64) if image is None else image, ax=ax_img, vmax=3)
     for step, i in enumerate(report.order):
         r, c = divmod(report.pixels[i], 8)
         ax_img.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, ec="tab:red", lw=1.5))
-        ax_img.text(c, r, str(step + 1), ha="center", va="center", color="tab:red", fontsize=9)
-    ax_img.set_title("generation step of each pixel", fontsize=9)
+        ax_img.text(c, r - 0.2, f"$x_{{{i + 1}}}$", ha="center", va="center", fontsize=8)
+        ax_img.text(c, r + 0.2, str(step + 1), ha="center", va="center", color="tab:red")
+    ax_img.set_title("each pixel's variable and\ngeneration step (red)", fontsize=9)
     bottom = 0
     for s, count in enumerate(report.conditional_parameters):
         ax_bar.bar(1, count, bottom=bottom, color=plt.cm.Blues(0.3 + 0.6 * s / report.n), ec="w")
@@ -162,9 +166,14 @@ def draw_chain_rule(report: ChainRuleReport, image: Tensor | None = None):
     ax_bar.bar([0, 2], [report.table_parameters, report.logistic_parameters], color="0.6")
     for k, v in enumerate([report.table_parameters, bottom, report.logistic_parameters]):
         ax_bar.text(k, v, str(v), ha="center", va="bottom")
-    labels = ["joint table\n2^n − 1", "chain-rule tables\nΣ 2^(i−1)", "logistic (FVSBN)\nn(n+1)/2"]
+    labels = [
+        "joint table\n$2^n - 1$",
+        "chain-rule tables\n$\\sum_i 2^{i-1}$",
+        "logistic (FVSBN)\n$n(n+1)/2$",
+    ]
     ax_bar.set_xticks([0, 1, 2], labels=labels)
     ax_bar.set_ylabel("free parameters")
+    ax_bar.margins(y=0.12)
     ax_bar.set_title(f"n = {report.n} binary pixels", fontsize=9)
     fig.tight_layout()
     return fig

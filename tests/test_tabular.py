@@ -64,3 +64,12 @@ def test_chain_rule_table_trains_to_the_data_frequencies():
     exact = JointTable.from_data(x, alpha=0)
     p_model = checks.exact_probabilities(model)
     assert torch.allclose(p_model, exact.probs, atol=0.02)
+
+
+def test_unseen_prefixes_do_not_give_nan():
+    x = torch.tensor([[0.0, 0.0, 1.0], [1.0, 1.0, 1.0]])
+    joint = JointTable.from_data(x, alpha=0)
+    model = ChainRuleTable.from_joint(joint)
+    p = checks.exact_probabilities(model)
+    assert not torch.isnan(p).any()
+    assert p[[1, 7]].tolist() == pytest.approx([0.5, 0.5], abs=1e-6)

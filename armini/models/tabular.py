@@ -71,9 +71,13 @@ class JointTable(nn.Module):
         return all_binary(self.n_dims)[rows]
 
     def conditional(self, i: int) -> Tensor:
-        """p(x_i = 1 | x_<i) for every prefix x_<i (0-based i): (2^i,) in counting order."""
+        """p(x_i = 1 | x_<i) for every prefix x_<i (0-based i): (2^i,) in counting order.
+
+        A prefix of probability 0 has no conditional; it gets 1/2 (any value would do).
+        """
         marg = self.probs.reshape(2 ** (i + 1), -1).sum(1).reshape(2**i, 2)  # p(x_<i, x_i)
-        return marg[:, 1] / marg.sum(1)
+        total = marg.sum(1)
+        return torch.where(total > 0, marg[:, 1] / total.clamp(min=1e-300), 0.5)
 
 
 class ChainRuleTable(AutoregressiveModel):
