@@ -42,7 +42,8 @@ def dependency_matrix(
 
     Each input j in turn is set to every other value in the head's support (binary: flipped;
     real-valued: shifted by a random amount), over a batch of examples `x` (default: random).
-    Indices are flat positions in the example, not positions in the order.
+    Indices are flat positions in the example, not positions in the order. Works for any
+    module with `shape`, `n_dims`, `head`, `device` and `validate` (e.g. an Autoencoder).
     Returns a (D, D) float tensor of 0s and 1s.
     """
     if x is None:

@@ -81,8 +81,19 @@ def evaluate(model: AutoregressiveModel, x: Tensor, batch_size: int = 1024) -> E
     return Evaluation(nats, bits_per_dim(nats, model.n_dims), len(x))
 
 
+@torch.no_grad()
+def mean_loss(model, x: Tensor, batch_size: int = 1024) -> float:
+    """`model.loss` averaged over `x` in eval mode (for an AR model: the NLL in nats)."""
+    model.eval()
+    total = sum(
+        float(model.loss(x[i : i + batch_size])) * len(x[i : i + batch_size])
+        for i in range(0, len(x), batch_size)
+    )
+    return total / len(x)
+
+
 def fit(
-    model: AutoregressiveModel,
+    model: AutoregressiveModel | torch.nn.Module,
     data: Dataset | Tensor,
     *,
     val: Tensor | None = None,
@@ -94,7 +105,8 @@ def fit(
     seed: int = 0,
     progress: bool = True,
 ) -> History:
-    """Maximum-likelihood training with minibatch Adam.
+    """Maximum-likelihood training with minibatch Adam: minimises `model.loss` (the NLL for
+    every autoregressive model; the reconstruction error for an Autoencoder).
 
     Args:
         data: a `Dataset` (its train and val splits are used; with dynamic binarisation the
@@ -141,14 +153,14 @@ def fit(
         total = 0.0
         for i in range(0, len(train), batch_size):
             batch = train[perm[i : i + batch_size]]
-            loss = model.nll(batch)
+            loss = model.loss(batch)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             total += loss.item() * len(batch)
         history.train_nll.append(total / len(train))
         if val is not None:
-            history.val_nll.append(evaluate(model, val).nats)
+            history.val_nll.append(mean_loss(model, val))
             if history.best_epoch is None or history.val_nll[-1] < history.best_val_nll:
                 history.best_epoch, since_best = history.epochs, 0
                 best_state = copy.deepcopy(model.state_dict())

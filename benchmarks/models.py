@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 import armini
-from armini.models import FVSBN, NADE, PerConditionalMLP
+from armini.models import FVSBN, MADE, NADE, PerConditionalMLP
 
 
 def rows():
@@ -38,6 +38,9 @@ def rows():
     yield "FVSBN", "binary", FVSBN(64), binary, {}
     yield "NADE (d=32)", "binary", NADE(64, 32), binary, {}
     yield "per-conditional MLP (d=8)", "binary", PerConditionalMLP(64, 8), binary, {}
+    yield "MADE (256)", "binary", MADE(64, (256,)), binary, {}
+    ensemble = MADE(64, (256,), n_masks=8, orderings="random")
+    yield "MADE (256), 8 orderings, mixture", "binary", ensemble, binary, {}
     yield "FVSBN, softmax", "4 levels", FVSBN(64, armini.Categorical(4)), grey4, {}
     yield "softmax NADE (d=32)", "4 levels", NADE(64, 32, armini.Categorical(4)), grey4, {}
     rnade = NADE(64, 32, armini.MixtureOfGaussians(5))

@@ -1,12 +1,17 @@
 """One file per model family; every model is an `AutoregressiveModel`."""
 
+from armini.models.autoencoder import Autoencoder
 from armini.models.base import AutoregressiveModel
 from armini.models.fvsbn import FVSBN, MaskedLinear, order_mask
+from armini.models.made import MADE, made_masks
 from armini.models.nade import NADE, PerConditionalMLP
 from armini.models.tabular import ChainRuleTable, JointTable
 
 __all__ = [
     "FVSBN",
+    "MADE",
+    "Autoencoder",
+    "made_masks",
     "NADE",
     "AutoregressiveModel",
     "ChainRuleTable",

@@ -93,6 +93,10 @@ class AutoregressiveModel(nn.Module):
         """Mean negative log-likelihood in nats (the training loss)."""
         return -self.log_prob(x).mean()
 
+    def loss(self, x: Tensor) -> Tensor:
+        """What `armini.fit` minimises: the NLL."""
+        return self.nll(x)
+
     @torch.no_grad()
     def sample(self, n: int, given: Tensor | None = None) -> Tensor:
         """Ancestral sampling: draw x_o1, then x_o2 given it, …, D forward passes.
