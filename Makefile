@@ -14,6 +14,8 @@ TOKEN   ?=
 
 # The stored notebook outputs were made on the CPU; nbval compares against them there.
 NBVAL_DEVICE ?= cpu
+# The models are small: one thread per process is as fast on 2 cores and never oversubscribes.
+export OMP_NUM_THREADS ?= 1
 
 .PHONY: setup lab test lint unit nbval notebooks format benchmark clean
 

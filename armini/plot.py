@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.colors import Colormap
 from torch import Tensor
 
 
@@ -69,7 +70,7 @@ def matrix(
     m,
     ax=None,
     title: str | None = None,
-    cmap: str = "Blues",
+    cmap: str | Colormap = "Blues",
     labels: Sequence | None = None,
     colorbar: bool = False,
     vmin: float | None = None,

@@ -78,7 +78,8 @@ class FVSBN(AutoregressiveModel):
         mask = order_mask(self.order)  # (D, D)
         mask = mask.repeat_interleave(head.n_params, 0).repeat_interleave(in_per_var, 1)
         self.linear = MaskedLinear(mask)
-        nn.init.zeros_(self.linear.weight)
+        nn.init.zeros_(self.linear.weight)  # start as fair coins: p(x_i = 1) = 1/2
+        nn.init.zeros_(self.linear.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         out = self.linear(input_features(x.reshape(len(x), -1), self.head))
