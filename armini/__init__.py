@@ -10,12 +10,26 @@ armini.checks.assert_autoregressive(model)   # the model really is autoregressiv
 from armini import checks, data, heads, metrics, models, plot
 from armini.device import get_device, seed_everything, setup
 from armini.heads import Bernoulli, Categorical, MixtureOfGaussians
-from armini.models import AutoregressiveModel, ChainRuleTable, JointTable
+from armini.models import (
+    FVSBN,
+    MADE,
+    NADE,
+    Autoencoder,
+    AutoregressiveModel,
+    ChainRuleTable,
+    JointTable,
+    PerConditionalMLP,
+)
 from armini.train import Evaluation, History, evaluate, fit
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "FVSBN",
+    "MADE",
+    "NADE",
+    "Autoencoder",
+    "PerConditionalMLP",
     "AutoregressiveModel",
     "Bernoulli",
     "Categorical",
