@@ -78,6 +78,8 @@ def matrix(
 ):
     """A matrix (dependency pattern, mask, weights) as a heatmap; row i, column j."""
     a = _numpy(m).astype(float)
+    if vmin is None and vmax is None and np.nanmin(a) >= 0:  # counts, masks, 0/1 patterns
+        vmin, vmax = 0.0, max(1.0, float(np.nanmax(a)))
     if ax is None:
         side = min(5.0, max(2.8, 1.5 + 0.06 * max(a.shape)))
         _, ax = plt.subplots(

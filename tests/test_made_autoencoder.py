@@ -134,3 +134,13 @@ def test_autoencoder_bad_input():
         Autoencoder(4).loss(torch.zeros(2, 5))
     with pytest.raises(ValueError, match="must be binary"):
         Autoencoder(4).loss(torch.full((2, 4), 0.5))
+
+
+def test_parameter_count_is_the_weights_the_masks_let_through():
+    model = MADE(4, (6,))
+    expected = sum(int(m.sum()) for m in model.masks()) + 6 + 4
+    assert model.n_parameters() == expected < 4 * 6 + 6 * 4 + 6 + 4
+    ensemble = MADE(4, (6,), n_masks=3, orderings="random")
+    per_mask = [sum(int(m.sum()) for m in ensemble.masks(k)) + 10 for k in range(3)]
+    assert ensemble.n_parameters() > max(per_mask)  # the union of different masks
+    assert ensemble.current == 0

@@ -10,7 +10,8 @@ Autoencoder for Distribution Estimation", 2015.)
 Several masks (new orderings and/or new hidden degrees) can share one set of weights:
 training visits one mask per minibatch (order- and connectivity-agnostic training), and the
 ensemble scores x as the mixture log((1/K) Σ_k p_k(x)), which is normalised because each p_k
-is. Averaging the *logits* of the K masks instead is not a distribution (see `ensemble`).
+is. Averaging the *logits* of K masks with different orderings instead is not a
+distribution (see `ensemble`); with one shared ordering it happens to stay autoregressive.
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ class MADE(AutoregressiveModel):
         orderings: "fixed" keeps `order` for every mask (only the connectivity changes);
             "random" draws a new ordering for masks 1, …, K−1.
         ensemble: how the K masks are scored in eval mode: "mixture" (log-mean-exp of the K
-            likelihoods: correct), "logits" (average the K outputs, then one head: wrong, for
-            teaching), or "none" (only the current mask).
+            likelihoods: correct), "logits" (average the K outputs, then one head: wrong when
+            the orderings differ, for teaching), or "none" (only the current mask).
         seed: seeds the hidden degrees and orderings, so the masks are reproducible.
     """
 
@@ -137,6 +138,15 @@ class MADE(AutoregressiveModel):
             layer.set_mask(mask.to(self.order.device))
         self.order.copy_(self.orders[k])
         self.current = k
+
+    def n_parameters(self) -> int:
+        """Weights some mask lets through (the union over the K masks) plus biases, as for
+        FVSBN and NADE; masked-out weights are never used and are not counted."""
+        layers = [*self.layers, self.output]
+        union = [torch.zeros_like(layer.mask) for layer in layers]
+        for _ in self._each_mask():
+            union = [torch.maximum(u, layer.mask) for u, layer in zip(union, layers, strict=True)]
+        return int(sum(u.sum() for u in union)) + sum(layer.bias.numel() for layer in layers)
 
     def connectivity(self, k: int | None = None) -> Tensor:
         """(D, D) count of paths from input j to output i: the product of the masks."""
