@@ -4,7 +4,8 @@
 
 W is d × D and shared: conditional i uses the first i − 1 of its columns (in the order). So
 a_i = c + W[:, <i] x_<i obeys the running sum a_{i+1} = a_i + W[:, i] x_i, and all D hidden
-vectors cost O(Dd) together instead of O(D²d). Parameters: W, c, V, b = 2Dd + d + D.
+vectors cost O(Dd) together instead of O(D²d). Parameters: W, c, V, b = 2Dd + d + D (as in
+the notes; the column of W for the last variable in the order is never read).
 
 The head makes the variants of the course:
 - Bernoulli(): binary NADE (Larochelle & Murray, 2011);
