@@ -87,7 +87,7 @@ def main():
         lines.append(line)
         print(line, flush=True)
     cpu = platform.processor() or platform.machine()
-    machine = f"{cpu}, {torch.get_num_threads()} threads, device {device}"
+    machine = f"{cpu}, {torch.get_num_threads()} torch thread(s), device {device}"
     if args.save:
         note = (
             "# Benchmark: models on the digits split\n\n"
