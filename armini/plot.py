@@ -66,6 +66,35 @@ def image_grid(
     return ax
 
 
+def completion_grid(
+    given: Tensor,
+    completions: Tensor,
+    truth: Tensor | None = None,
+    image_shape: tuple[int, int] = (8, 8),
+    ax=None,
+    title: str | None = None,
+):
+    """One row per image: the given part (unknown pixels in light red), S completions, and
+    the truth if known. given: (N, H*W) with NaN for unknowns; completions: (N, S, H*W)."""
+    N, S = completions.shape[:2]
+    if given.shape[0] != N:
+        raise ValueError(
+            f"given has {given.shape[0]} rows but completions {N}: expected one "
+            "row of completions (N, S, H*W) per given image (N, H*W)"
+        )
+    columns = [given.reshape(N, 1, -1).cpu(), completions.reshape(N, S, -1).cpu()]
+    labels = ["given", *[f"sample {k}" for k in range(1, S + 1)]]
+    if truth is not None:
+        columns.append(truth.reshape(N, 1, -1).cpu())
+        labels.append("truth")
+    grid = torch.cat(columns, dim=1).reshape(N * len(labels), -1)
+    ax = image_grid(grid, image_shape, ncols=len(labels), ax=ax, title=title)
+    H, W = image_shape
+    for c, label in enumerate(labels):  # images sit W + 1 columns apart
+        ax.text((W + 1) * c + (W - 1) / 2, -1, label, ha="center", va="bottom", fontsize=8)
+    return ax
+
+
 def matrix(
     m,
     ax=None,
