@@ -293,9 +293,10 @@ class SamplingStep:
         if self.next_pixel is None:
             return head + "every pixel is sampled"
         r, c = divmod(self.next_pixel, self.image_shape[1])
+        name = variable(self.next_pixel)
         return (
-            head + f"next is {variable(self.next_pixel)} (row {r}, column {c}), "
-            f"p({variable(self.next_pixel)} = 1 | x_<i) = {self.next_prob:.3f}"
+            head + f"next is {name}, in row {r + 1}, column {c + 1}; "
+            f"p({name} = 1 | the {self.step} pixels drawn before it) = {self.next_prob:.3f}"
         )
 
 
