@@ -1,0 +1,69 @@
+"""Interactive explorers for the notebooks, built on `armini.plot` and ipywidgets.
+
+Every explorer is a widget whose redraw is a plain method, `draw()`: moving a control calls it
+inside the widget's `Output`, and a notebook (or a test) can call it directly, so that the
+picture also exists where no widget frontend is running (a stored notebook, CI).
+
+- `chain_rule_explorer(images)`: n binary pixels of real digits, an order of the variables;
+  shows the parameter counts (full table, chain-rule tables, logistic conditionals), the
+  factorisation in that order, and log p(x) of one example from the joint table and as the
+  sum of the chain-rule log-conditionals.
+- `sampling_stepper(model)`: ancestral sampling of a binary image model one pixel at a
+  time, with p(x_i = 1 | x_<i) of each pixel drawn so far and of the next one.
+- `made_explorer()`: MADE's masks for D variables, hidden layer sizes, an ordering and a seed;
+  draws every mask and their product, the connectivity, strictly lower-triangular in the order.
+"""
+
+from armini.widgets.chain_rule import (
+    CENTRE_PIXELS,
+    ORDERS,
+    ChainRuleExplorer,
+    ChainRuleReport,
+    chain_rule_explorer,
+    chain_rule_report,
+    draw_chain_rule,
+    factorisation,
+    make_order,
+    variable,
+)
+from armini.widgets.made import (
+    MADE_ORDERINGS,
+    MadeExplorer,
+    MadeMasks,
+    draw_made,
+    made_explorer,
+    made_masks_report,
+    parse_hidden,
+)
+from armini.widgets.sampling import (
+    SamplingStep,
+    SamplingStepper,
+    draw_sampling_step,
+    sample_trajectory,
+    sampling_stepper,
+)
+
+__all__ = [
+    "CENTRE_PIXELS",
+    "MADE_ORDERINGS",
+    "ORDERS",
+    "ChainRuleExplorer",
+    "ChainRuleReport",
+    "MadeExplorer",
+    "MadeMasks",
+    "SamplingStep",
+    "SamplingStepper",
+    "chain_rule_explorer",
+    "chain_rule_report",
+    "draw_chain_rule",
+    "draw_made",
+    "draw_sampling_step",
+    "factorisation",
+    "made_explorer",
+    "made_masks_report",
+    "make_order",
+    "parse_hidden",
+    "sample_trajectory",
+    "sampling_stepper",
+    "variable",
+]
