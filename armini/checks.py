@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from armini.models.base import AutoregressiveModel
+from armini.models.base import AutoregressiveModel, batched_log_prob
 
 
 def _examples(model: AutoregressiveModel, n: int, seed: int) -> Tensor:
@@ -104,14 +104,9 @@ def enumerate_inputs(model: AutoregressiveModel, limit: int = 2**20) -> Tensor:
     return grid.float().reshape(-1, *model.shape).to(model.device)
 
 
-@torch.no_grad()
 def exact_probabilities(model: AutoregressiveModel, batch_size: int = 4096) -> Tensor:
-    """p(x) for every x from `enumerate_inputs`, (K^D,) in float64."""
-    xs = enumerate_inputs(model)
-    logp = torch.cat(
-        [model.log_prob(xs[i : i + batch_size]) for i in range(0, len(xs), batch_size)]
-    )
-    return logp.double().exp()
+    """p(x) for every x from `enumerate_inputs`, (K^D,) in float64 (computed in eval mode)."""
+    return batched_log_prob(model, enumerate_inputs(model), batch_size).double().exp()
 
 
 def total_probability(model: AutoregressiveModel) -> float:

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from armini.models.base import batched_log_prob
+
 Probabilities = Tensor | Sequence[float]  # (..., K), summing to 1 over the last dimension
 Number = float | Tensor
 
@@ -312,7 +314,6 @@ def monte_carlo(values: Tensor | Sequence[float]) -> MonteCarloEstimate:
     )
 
 
-@torch.no_grad()
 def mc_log_likelihood(
     model: torch.nn.Module, x: Tensor, batch_size: int = 1024
 ) -> MonteCarloEstimate:
@@ -325,11 +326,7 @@ def mc_log_likelihood(
     if not torch.is_tensor(x) or x.dim() < 1 or len(x) < 2:
         shape = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
         raise ValueError(f"x must be a tensor (m, *shape) with m ≥ 2 examples, got {shape}")
-    was_training = model.training
-    model.eval()
-    logp = torch.cat([model.log_prob(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
-    model.train(was_training)
-    return monte_carlo(logp)
+    return monte_carlo(batched_log_prob(model, x, batch_size))
 
 
 @torch.no_grad()

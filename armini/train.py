@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from armini.data import Dataset
 from armini.metrics import bits_per_dim
-from armini.models.base import AutoregressiveModel
+from armini.models.base import AutoregressiveModel, batched_log_prob, evaluating
 
 
 @dataclass
@@ -66,30 +66,19 @@ class Evaluation:
         return f"{self.nats:.2f} nats ({self.bits_per_dim:.3f} bits/dim, {self.n} examples)"
 
 
-@torch.no_grad()
 def evaluate(model: AutoregressiveModel, x: Tensor, batch_size: int = 1024) -> Evaluation:
     """Mean negative log-likelihood of `x: (N, *shape)` under `model`."""
     if len(x) == 0:
         raise ValueError("cannot evaluate on an empty data set: expected at least one example")
-    was_training = model.training
-    model.eval()
-    total = sum(
-        float(-model.log_prob(x[i : i + batch_size]).sum()) for i in range(0, len(x), batch_size)
-    )
-    model.train(was_training)
-    nats = total / len(x)
+    nats = float(-batched_log_prob(model, x, batch_size).sum()) / len(x)
     return Evaluation(nats, bits_per_dim(nats, model.n_dims), len(x))
 
 
-@torch.no_grad()
 def mean_loss(model, x: Tensor, batch_size: int = 1024) -> float:
     """`model.loss` averaged over `x` in eval mode (for an AR model: the NLL in nats)."""
-    model.eval()
-    total = sum(
-        float(model.loss(x[i : i + batch_size])) * len(x[i : i + batch_size])
-        for i in range(0, len(x), batch_size)
-    )
-    return total / len(x)
+    with evaluating(model):
+        batches = [x[i : i + batch_size] for i in range(0, len(x), batch_size)]
+        return sum(float(model.loss(b)) * len(b) for b in batches) / len(x)
 
 
 def fit(

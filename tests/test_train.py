@@ -75,3 +75,13 @@ def test_fit_rejects_bad_arguments():
         armini.fit(MaskedLinear(4), torch.zeros(3, 4), epochs=0, progress=False)
     with pytest.raises(ValueError, match="empty data set"):
         armini.evaluate(MaskedLinear(4), torch.zeros(0, 4))
+
+
+def test_evaluation_restores_training_mode_even_on_error():
+    model = MaskedLinear(4)
+    model.train()
+    armini.evaluate(model, torch.zeros(3, 4))
+    assert model.training
+    with pytest.raises(ValueError, match="must be binary"):
+        armini.evaluate(model, torch.full((3, 4), 0.5))
+    assert model.training

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 import torch
 from torch import Tensor, nn
@@ -145,6 +146,27 @@ class AutoregressiveModel(nn.Module):
 
     def extra_repr(self) -> str:
         return f"shape={self.shape}, head={self.head}"
+
+
+@contextmanager
+def evaluating(model: nn.Module):
+    """Eval mode and no gradients inside the block; the model's mode is restored after,
+    also when the block raises."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield model
+    finally:
+        model.train(was_training)
+
+
+def batched_log_prob(model: AutoregressiveModel, x: Tensor, batch_size: int = 1024) -> Tensor:
+    """log p(x) of every example, (N,), computed in eval mode a batch at a time."""
+    with evaluating(model):
+        return torch.cat(
+            [model.log_prob(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+        )
 
 
 def _fmt(shape: tuple[int, ...]) -> str:

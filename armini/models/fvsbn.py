@@ -54,6 +54,17 @@ class MaskedLinear(nn.Linear):
         return int(self.mask.sum()) + (self.bias.numel() if self.bias is not None else 0)
 
 
+def features_per_variable(head: Head) -> int:
+    """How many input features one variable gives: K (one-hot) for a Categorical head, else 1."""
+    return head.n_values if isinstance(head, Categorical) else 1
+
+
+def expand_mask(mask: Tensor, rows_per_var: int, cols_per_var: int) -> Tensor:
+    """A variable-level mask (D_out, D_in) → one row per output unit and one column per input
+    feature, e.g. K logits per variable out and K one-hot features per variable in."""
+    return mask.repeat_interleave(rows_per_var, 0).repeat_interleave(cols_per_var, 1)
+
+
 def input_features(x: Tensor, head: Head) -> Tensor:
     """What a model reads of its input: the values themselves, or one-hot codes for a
     Categorical head. (B, D) -> (B, D·F) with F = 1 or K, grouped by variable."""
@@ -74,9 +85,7 @@ class FVSBN(AutoregressiveModel):
     def __init__(self, n_dims: int, head: Head | None = None, order: Sequence[int] | None = None):
         head = head or Bernoulli()
         super().__init__(n_dims, head, order)
-        in_per_var = head.n_values if isinstance(head, Categorical) else 1
-        mask = order_mask(self.order)  # (D, D)
-        mask = mask.repeat_interleave(head.n_params, 0).repeat_interleave(in_per_var, 1)
+        mask = expand_mask(order_mask(self.order), head.n_params, features_per_variable(head))
         self.linear = MaskedLinear(mask)
         nn.init.zeros_(self.linear.weight)  # start as fair coins: p(x_i = 1) = 1/2
         nn.init.zeros_(self.linear.bias)

@@ -22,9 +22,9 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from armini.heads import Bernoulli, Categorical, Head
+from armini.heads import Bernoulli, Head
 from armini.models.base import AutoregressiveModel
-from armini.models.fvsbn import MaskedLinear, input_features
+from armini.models.fvsbn import MaskedLinear, expand_mask, features_per_variable, input_features
 
 ENSEMBLES = ("mixture", "logits", "none")
 
@@ -96,7 +96,7 @@ class MADE(AutoregressiveModel):
         if not hidden or min(hidden) < 1:
             raise ValueError(f"hidden must list at least one positive layer size, got {hidden!r}")
         self.hidden_sizes, self.n_masks, self.ensemble, self.seed = hidden, n_masks, ensemble, seed
-        self.in_per_var = head.n_values if isinstance(head, Categorical) else 1
+        self.in_per_var = features_per_variable(head)
         gen = torch.Generator().manual_seed(seed)
         orders = [self.order.clone()]
         for _ in range(1, n_masks):
@@ -132,8 +132,8 @@ class MADE(AutoregressiveModel):
         if not 0 <= k < self.n_masks:
             raise ValueError(f"mask index must be in 0..{self.n_masks - 1}, got {k}")
         masks = self.masks(k)
-        masks[0] = masks[0].repeat_interleave(self.in_per_var, dim=1)
-        masks[-1] = masks[-1].repeat_interleave(self.head.n_params, dim=0)
+        masks[0] = expand_mask(masks[0], 1, self.in_per_var)
+        masks[-1] = expand_mask(masks[-1], self.head.n_params, 1)
         for layer, mask in zip([*self.layers, self.output], masks, strict=True):
             layer.set_mask(mask.to(self.order.device))
         self.order.copy_(self.orders[k])

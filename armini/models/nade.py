@@ -26,12 +26,44 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from armini.heads import Bernoulli, Categorical, Head
+from armini.heads import Bernoulli, Head
 from armini.models.base import AutoregressiveModel
-from armini.models.fvsbn import MaskedLinear, input_features, order_mask
+from armini.models.fvsbn import (
+    MaskedLinear,
+    expand_mask,
+    features_per_variable,
+    input_features,
+    order_mask,
+)
 
 
-class NADE(AutoregressiveModel):
+class _HiddenPerConditional(AutoregressiveModel):
+    """What NADE and the untied MLP share: a hidden vector h_i per conditional (d units) and
+    the read-out out_i = b_i + V_i · h_i, with V: (D, P, d) and b: (D, P). Subclasses create
+    their hidden-layer parameters, then call `_init_readout()`."""
+
+    def __init__(self, n_dims: int, n_hidden: int, head: Head | None, order: Sequence[int] | None):
+        head = head or Bernoulli()
+        super().__init__(n_dims, head, order)
+        self.n_hidden = n_hidden
+        self.in_per_var = features_per_variable(head)
+
+    def _init_readout(self) -> None:
+        P = self.head.n_params
+        self.V = nn.Parameter(torch.randn(self.n_dims, P, self.n_hidden) * 0.05)
+        self.b = nn.Parameter(torch.zeros(self.n_dims, P))
+
+    def hidden(self, x: Tensor) -> Tensor:  # pragma: no cover - abstract
+        """h_i for every i at once: (B, D) -> (B, D, d), row i in natural index."""
+        raise NotImplementedError
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = x.reshape(len(x), -1)
+        out = torch.einsum("bih,iph->bip", self.hidden(x), self.V) + self.b
+        return out.reshape(len(x), *self.shape, self.head.n_params)
+
+
+class NADE(_HiddenPerConditional):
     """Neural autoregressive density estimator with `n_hidden` (d) tied hidden units."""
 
     def __init__(
@@ -41,15 +73,10 @@ class NADE(AutoregressiveModel):
         head: Head | None = None,
         order: Sequence[int] | None = None,
     ):
-        head = head or Bernoulli()
-        super().__init__(n_dims, head, order)
-        self.n_hidden = n_hidden
-        self.in_per_var = head.n_values if isinstance(head, Categorical) else 1
-        D, d, P = n_dims, n_hidden, head.n_params
-        self.W = nn.Parameter(torch.randn(d, D * self.in_per_var) * 0.05)
-        self.c = nn.Parameter(torch.zeros(d))
-        self.V = nn.Parameter(torch.randn(D, P, d) * 0.05)
-        self.b = nn.Parameter(torch.zeros(D, P))
+        super().__init__(n_dims, n_hidden, head, order)
+        self.W = nn.Parameter(torch.randn(n_hidden, n_dims * self.in_per_var) * 0.05)
+        self.c = nn.Parameter(torch.zeros(n_hidden))
+        self._init_readout()
 
     def hidden(self, x: Tensor) -> Tensor:
         """h_i for every i at once: (B, D) -> (B, D, d), row i in natural index."""
@@ -63,13 +90,8 @@ class NADE(AutoregressiveModel):
         h[:, self.order] = torch.sigmoid(a)  # back to natural index
         return h
 
-    def forward(self, x: Tensor) -> Tensor:
-        x = x.reshape(len(x), -1)
-        out = torch.einsum("bih,iph->bip", self.hidden(x), self.V) + self.b
-        return out.reshape(len(x), *self.shape, self.head.n_params)
 
-
-class PerConditionalMLP(AutoregressiveModel):
+class PerConditionalMLP(_HiddenPerConditional):
     """One MLP per conditional, no sharing: h_i = σ(c_i + W^i x_<i), out_i = b_i + V_i · h_i.
 
     All D hidden layers are one masked linear layer (D·d units, block i reads only x_<i), so
@@ -83,24 +105,14 @@ class PerConditionalMLP(AutoregressiveModel):
         head: Head | None = None,
         order: Sequence[int] | None = None,
     ):
-        head = head or Bernoulli()
-        super().__init__(n_dims, head, order)
-        self.n_hidden = n_hidden
-        in_per_var = head.n_values if isinstance(head, Categorical) else 1
-        mask = (
-            order_mask(self.order).repeat_interleave(n_hidden, 0).repeat_interleave(in_per_var, 1)
-        )
+        super().__init__(n_dims, n_hidden, head, order)
+        mask = expand_mask(order_mask(self.order), n_hidden, self.in_per_var)
         self.hidden_layer = MaskedLinear(mask)
-        self.V = nn.Parameter(torch.randn(n_dims, head.n_params, n_hidden) * 0.05)
-        self.b = nn.Parameter(torch.zeros(n_dims, head.n_params))
+        self._init_readout()
 
-    def forward(self, x: Tensor) -> Tensor:
-        B = len(x)
-        h = torch.sigmoid(self.hidden_layer(input_features(x.reshape(B, -1), self.head)))
-        out = (
-            torch.einsum("bih,iph->bip", h.reshape(B, self.n_dims, self.n_hidden), self.V) + self.b
-        )
-        return out.reshape(B, *self.shape, self.head.n_params)
+    def hidden(self, x: Tensor) -> Tensor:
+        h = torch.sigmoid(self.hidden_layer(input_features(x, self.head)))
+        return h.reshape(len(x), self.n_dims, self.n_hidden)
 
     def n_parameters(self) -> int:
         return self.hidden_layer.n_connections() + self.V.numel() + self.b.numel()
