@@ -28,6 +28,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from armini import _validate
+
 SPLITS = ("train", "val", "test")
 
 
@@ -59,12 +61,21 @@ class Dataset:
 
     def resample_train(self, generator: torch.Generator | None = None) -> Tensor:
         """A new binary training set, pixel ~ Bernoulli(intensity) (dynamic binarisation)."""
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
         if self.train_intensity is None:
             return self.train
         return torch.bernoulli(self.train_intensity, generator=generator)
 
     def to(self, device: torch.device | str) -> Dataset:
-        """The same data set with every tensor on `device`."""
+        """The same data set with every tensor on `device` (e.g. `armini.setup()`'s)."""
+        if not isinstance(device, str | torch.device):
+            raise TypeError(
+                f"device must be a torch.device or a name such as 'cpu', got {device!r}"
+            )
+        from armini.device import get_device
+
+        device = get_device(str(device))
         move = {k: getattr(self, k).to(device) for k in SPLITS}
         ti = None if self.train_intensity is None else self.train_intensity.to(device)
         return Dataset(
@@ -85,6 +96,8 @@ class Dataset:
 
 def split_indices(n: int, modulus: int) -> dict[str, np.ndarray]:
     """The fixed split: i % modulus == 0 → test, == 1 → val, otherwise train."""
+    n = _validate.integer(n, "n (the number of examples)", 0)
+    modulus = _validate.integer(modulus, "modulus", 3)
     i = np.arange(n)
     return {"train": i[i % modulus >= 2], "val": i[i % modulus == 1], "test": i[i % modulus == 0]}
 
@@ -94,6 +107,9 @@ def quantize(intensity: Tensor, levels: int | None) -> Tensor:
 
     levels=2 is the fixed binarisation: a pixel is 1 when its intensity is at least 1/2.
     """
+    intensity = _validate.tensor(intensity, "intensity", "of grey levels in [0, 1]")
+    if levels is not None:
+        levels = _validate.integer(levels, "levels", 2)
     if levels is None:
         return intensity.float()
     return torch.clamp((intensity * levels).floor(), max=levels - 1).float()
@@ -106,17 +122,22 @@ def dequantize(x: Tensor, n_values: int, generator: torch.Generator | None = Non
     E_u[log density] − D log K (Theis et al., 2016), so real-valued models (RNADE) can be
     compared with discrete ones on the same grey images.
     """
+    x = _validate.tensor(x, "x", "of integer levels {0, …, K−1}")
+    n_values = _validate.integer(n_values, "n_values (K)", 2)
+    if x.numel() and (x.min() < 0 or x.max() > n_values - 1):
+        raise ValueError(
+            f"x must hold levels in {{0, …, {n_values - 1}}}, found values in "
+            f"[{float(x.min()):g}, {float(x.max()):g}]"
+        )
     u = torch.rand(x.shape, generator=generator, device=x.device)
     return (x + u) / n_values
 
 
 def _build(name, intensity, labels, shape, modulus, levels, binarize, seed) -> Dataset:
-    if levels is not None and (not isinstance(levels, int) or levels < 2):
-        raise ValueError(
-            f"levels must be an int ≥ 2 (2 = binary) or None for real values, got {levels!r}"
-        )
-    if binarize not in ("fixed", "dynamic"):
-        raise ValueError(f"binarize must be 'fixed' or 'dynamic', got {binarize!r}")
+    if levels is not None:
+        levels = _validate.integer(levels, "levels", 2)  # None: real intensities
+    _validate.choice(binarize, "binarize", ("fixed", "dynamic"))
+    seed = _validate.integer(seed, "seed", 0)
     if binarize == "dynamic" and levels != 2:
         raise ValueError("binarize='dynamic' needs levels=2 (it samples binary pixels)")
     idx = split_indices(len(intensity), modulus)
@@ -166,7 +187,7 @@ def mnist(levels: int | None = 2, binarize: str = "fixed", seed: int = 0) -> Dat
 def load(name: str, **kwargs) -> Dataset:
     """A data set by name: 'digits', 'mnist' or 'binarized_mnist'."""
     loaders = {"digits": digits, "mnist": mnist, "binarized_mnist": binarized_mnist}
-    if name not in loaders:
+    if not isinstance(name, str) or name not in loaders:
         raise ValueError(f"unknown data set {name!r}: expected one of {sorted(loaders)}")
     return loaders[name](**kwargs)
 
@@ -281,6 +302,9 @@ class Vocabulary:
     END = "."
 
     def __init__(self, words: list[str]):
+        words = _words(words)
+        if not words or not any(words):
+            raise ValueError("words must hold at least one non-empty word to build a vocabulary")
         chars = sorted(set("".join(words)))
         if self.END in chars:
             raise ValueError(f"words must not contain the end token {self.END!r}")
@@ -292,6 +316,9 @@ class Vocabulary:
 
     def encode(self, words: list[str], length: int) -> Tensor:
         """(len(words), length) float tensor of indices, padded with the end token."""
+        words = _words(words)
+        length = _validate.integer(length, "length", 2)
+        _validate.fits_in_memory(len(words) * length, f"length={length:,} for {len(words)} words")
         out = torch.zeros(len(words), length)
         for r, w in enumerate(words):
             if len(w) >= length:
@@ -307,6 +334,13 @@ class Vocabulary:
 
     def decode(self, codes: Tensor) -> list[str]:
         """Rows of indices → words, cut at the first end token."""
+        codes = _validate.tensor(codes, "codes", "of indices, shape (N, length)")
+        if codes.dim() != 2:
+            raise ValueError(f"codes has shape {tuple(codes.shape)}, expected (N, length)")
+        if codes.numel() and (
+            not torch.equal(codes, codes.round()) or codes.min() < 0 or codes.max() >= len(self)
+        ):
+            raise ValueError(f"codes must hold integer indices in {{0, …, {len(self) - 1}}}")
         words = []
         for row in codes.long().tolist():
             text = "".join(self.itos[i] for i in row)
@@ -314,13 +348,26 @@ class Vocabulary:
         return words
 
 
+def _words(words) -> list[str]:
+    if isinstance(words, str) or not isinstance(words, list | tuple):
+        raise TypeError(f"words must be a list of strings such as ['ada', 'bo'], got {words!r}")
+    bad = [w for w in words if not isinstance(w, str)]
+    if bad:
+        raise TypeError(f"words must be a list of strings; it holds {bad[0]!r}")
+    return list(words)
+
+
 def first_names(length: int = 16) -> tuple[Dataset, Vocabulary]:
     """US first names (1990 census, from the `names` package), lower case, sorted, deduplicated.
 
     Returns a Dataset of (N, length) sequences over the vocabulary (n_values = len(vocab)), on
-    the fixed i % 6 split, and the Vocabulary to decode them.
+    the fixed i % 6 split, and the Vocabulary to decode them. Only names shorter than `length`
+    are kept (each needs room for the end token): length ≥ 3 (the shortest names have 2
+    letters); 16 keeps every name.
     """
     import names
+
+    length = _validate.integer(length, "length (symbols per name, end token included)", 3)
 
     folder = Path(names.__file__).parent
     words = set()

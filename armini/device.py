@@ -12,11 +12,17 @@ import random
 import numpy as np
 import torch
 
+from armini import _validate
+
 _KINDS = ("cpu", "cuda", "mps")
 
 
 def get_device(name: str | None = None) -> torch.device:
     """The device to compute on: `name`, else $ARMINI_DEVICE, else cuda > mps > cpu."""
+    if isinstance(name, torch.device):
+        name = str(name)
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"device must be a name such as 'cpu' or 'cuda', got {name!r}")
     name = name or os.environ.get("ARMINI_DEVICE") or None
     if name is None:
         if torch.cuda.is_available():
@@ -39,8 +45,7 @@ def get_device(name: str | None = None) -> torch.device:
 
 def seed_everything(seed: int = 0) -> None:
     """Seed Python's, NumPy's and PyTorch's (CPU and CUDA) random number generators."""
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    seed = _validate.integer(seed, "seed", 0, 2**32 - 1)  # NumPy's seeds stop at 2^32 − 1
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 - the global generator other libraries use
     torch.manual_seed(seed)  # also seeds every CUDA device

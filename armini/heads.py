@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from armini import _validate
+
 
 class Head:
     """Base class: one conditional distribution per variable."""
@@ -36,6 +38,8 @@ class Head:
         """Raise ValueError if `x` holds values outside this head's support."""
         if not torch.is_tensor(x):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+        if x.is_complex():
+            raise TypeError(f"{name} has complex dtype {x.dtype}; expected {self.support_text()}")
         if x.is_floating_point() and torch.isnan(x).any():
             raise ValueError(f"{name} contains NaN; expected {self.support_text()}")
 
@@ -83,9 +87,7 @@ class Categorical(Head):
     """p(x = k) = softmax(a)_k for K logits a; x ∈ {0, …, K−1}."""
 
     def __init__(self, n_values: int):
-        if not isinstance(n_values, int) or n_values < 2:
-            raise ValueError(f"Categorical needs n_values ≥ 2 (an int), got {n_values!r}")
-        self.n_values = n_values
+        self.n_values = _validate.integer(n_values, "Categorical: n_values (K)", 2)
         self.n_params = n_values
 
     def log_prob(self, params: Tensor, x: Tensor) -> Tensor:
@@ -116,11 +118,10 @@ class MixtureOfGaussians(Head):
     """p(x) = Σ_k π_k N(x; μ_k, σ_k²), params = (logits of π, μ, log σ), each K wide (RNADE)."""
 
     def __init__(self, n_components: int, min_log_std: float = -7.0):
-        if not isinstance(n_components, int) or n_components < 1:
-            raise ValueError(f"MixtureOfGaussians needs n_components ≥ 1, got {n_components!r}")
+        n_components = _validate.integer(n_components, "MixtureOfGaussians: n_components", 1)
         self.n_components = n_components
         self.n_params = 3 * n_components
-        self.min_log_std = min_log_std
+        self.min_log_std = _validate.real(min_log_std, "MixtureOfGaussians: min_log_std")
 
     def split(self, params: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """(log π, μ, log σ), each `(..., K)`; log σ is kept above `min_log_std`."""

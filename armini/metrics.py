@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from armini import _validate
 from armini.models.base import batched_log_prob
 
 Probabilities = Tensor | Sequence[float]  # (..., K), summing to 1 over the last dimension
@@ -38,15 +39,25 @@ Number = float | Tensor
 # -- units -----------------------------------------------------------------------------------
 
 
-def bits_per_dim(nll_nats: float, n_dims: int) -> float:
-    """nats per example → bits per dimension."""
-    if n_dims < 1:
-        raise ValueError(f"n_dims must be ≥ 1, got {n_dims}")
-    return float(nll_nats) / (n_dims * math.log(2))
+def bits_per_dim(nll_nats: float, n_dims: int, *, density: bool = False) -> float:
+    """nats per example → bits per dimension.
+
+    A discrete model's NLL is ≥ 0 (a probability is at most 1); a negative one is refused
+    unless `density=True`, for a density over real values (RNADE), which may exceed 1.
+    +inf (a model that gives an example probability 0) stays +inf.
+    """
+    n_dims = _validate.integer(n_dims, "n_dims", 1)
+    nll = _validate.real(nll_nats, "nll_nats", allow_inf=True)
+    if nll == -math.inf or (nll < -1e-6 and not density):  # rounding may leave −1e−12
+        raise ValueError(
+            f"nll_nats = {nll:g} is negative: the NLL of a discrete model is ≥ 0 (probabilities"
+            " are at most 1). Pass density=True for a density over real values."
+        )
+    return nll / (n_dims * math.log(2))
 
 
 def nats_to_bits(nats: float) -> float:
-    return float(nats) / math.log(2)
+    return _validate.real(nats, "nats", allow_inf=True) / math.log(2)
 
 
 # -- discrete distributions --------------------------------------------------------------------

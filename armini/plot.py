@@ -11,9 +11,28 @@ import torch
 from matplotlib.colors import Colormap
 from torch import Tensor
 
+from armini import _validate
+
 
 def _numpy(x) -> np.ndarray:
     return x.detach().cpu().numpy() if torch.is_tensor(x) else np.asarray(x)
+
+
+def _array(x, name: str) -> np.ndarray:
+    """A float array from a tensor, an array or nested lists of numbers."""
+    try:
+        a = _numpy(x.float() if torch.is_tensor(x) and x.dtype == torch.bool else x).astype(float)
+    except (TypeError, ValueError):
+        a = None
+    if a is None or a.ndim == 0:
+        raise TypeError(f"{name} must be a tensor or an array of numbers, got {type(x).__name__}")
+    return a
+
+
+def _image_shape(image_shape) -> tuple[int, int]:
+    if not isinstance(image_shape, Sequence) or len(image_shape) != 2:
+        raise ValueError(f"image_shape must be (H, W), e.g. (8, 8), got {image_shape!r}")
+    return tuple(_validate.integer(s, "each size in image_shape", 1) for s in image_shape)
 
 
 def image_grid(
@@ -30,8 +49,11 @@ def image_grid(
     Unknown pixels (NaN, as in a partly `given` input) are drawn in a light red.
     Pass `image_shape=data.image_shape` for data sets other than the 8×8 digits.
     """
-    x = _numpy(images).astype(float)
-    H, W = image_shape
+    H, W = _image_shape(image_shape)
+    ncols = _validate.integer(ncols, "ncols", 1)
+    x = _array(images, "images")
+    if x.size == 0:
+        raise ValueError(f"images is empty (shape {x.shape}): expected at least one image")
     if x.ndim == 1:
         x = x[None]
     if x.shape[-1] != H * W and x.shape[-2:] != (H, W):
@@ -76,6 +98,10 @@ def completion_grid(
 ):
     """One row per image: the given part (unknown pixels in light red), S completions, and
     the truth if known. given: (N, H*W) with NaN for unknowns; completions: (N, S, H*W)."""
+    given = _validate.tensor(given, "given", "(N, H*W) with NaN for the unknown pixels")
+    completions = _validate.tensor(completions, "completions", "(N, S, H*W)")
+    if completions.dim() < 2:
+        raise ValueError(f"completions has shape {tuple(completions.shape)}, expected (N, S, H*W)")
     N, S = completions.shape[:2]
     if given.shape[0] != N:
         raise ValueError(
@@ -106,7 +132,9 @@ def matrix(
     vmax: float | None = None,
 ):
     """A matrix (dependency pattern, mask, weights) as a heatmap; row i, column j."""
-    a = _numpy(m).astype(float)
+    a = _array(m, "m")
+    if a.ndim != 2 or a.size == 0:
+        raise ValueError(f"m must be a non-empty 2-D matrix, got shape {a.shape}")
     if vmin is None and vmax is None and np.nanmin(a) >= 0:  # counts, masks, 0/1 patterns
         vmin, vmax = 0.0, max(1.0, float(np.nanmax(a)))
     if ax is None:
@@ -138,6 +166,10 @@ def curves(
     title: str | None = None,
 ):
     """Several named curves on one axis (training and validation NLL, counts against n, …)."""
+    if not isinstance(series, Mapping) or not series:
+        raise TypeError(
+            f"series must be a non-empty dict {{name: values}}, got {type(series).__name__}"
+        )
     if ax is None:
         _, ax = plt.subplots()
     for name, ys in series.items():

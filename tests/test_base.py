@@ -70,7 +70,7 @@ def test_bad_input_gets_a_clear_error(x, error, message):
 
 def test_bad_sample_arguments():
     model = MaskedLinear(3)
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(ValueError, match=r"n \(the number of samples\) must be an int ≥ 1"):
         model.sample(0)
     with pytest.raises(ValueError, match=r"expected \(2, 3\)"):
         model.sample(2, given=torch.zeros(3, 3))

@@ -58,7 +58,7 @@ def test_bad_arguments_name_the_expected_form():
         data.load("cifar")
     with pytest.raises(ValueError, match="levels must be an int ≥ 2"):
         data.digits(levels=1)
-    with pytest.raises(ValueError, match="'fixed' or 'dynamic'"):
+    with pytest.raises(ValueError, match="binarize must be one of 'fixed', 'dynamic'"):
         data.digits(binarize="random")
     with pytest.raises(ValueError, match="needs levels=2"):
         data.digits(levels=4, binarize="dynamic")

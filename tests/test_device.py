@@ -37,7 +37,7 @@ def test_seed_everything_repeats_draws():
     a = torch.rand(3)
     armini.seed_everything(3)
     assert torch.equal(a, torch.rand(3))
-    with pytest.raises(ValueError, match="non-negative int"):
+    with pytest.raises(ValueError, match="seed must be an int from 0 to 4294967295"):
         armini.seed_everything(-1)
 
 

@@ -53,7 +53,7 @@ def test_validate_names_the_problem(head, x, message):
 
 
 def test_bad_head_arguments():
-    with pytest.raises(ValueError, match="n_values ≥ 2"):
+    with pytest.raises(ValueError, match=r"n_values \(K\) must be an int ≥ 2"):
         Categorical(1)
-    with pytest.raises(ValueError, match="n_components ≥ 1"):
+    with pytest.raises(ValueError, match="n_components must be an int ≥ 1"):
         MixtureOfGaussians(0)

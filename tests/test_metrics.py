@@ -26,7 +26,7 @@ def random_distributions(n: int, k: int, seed: int = 0, zeros: bool = True) -> t
 def test_bits_per_dim_and_nats_to_bits():
     assert metrics.bits_per_dim(64 * math.log(2), 64) == pytest.approx(1.0)
     assert metrics.nats_to_bits(math.log(8)) == pytest.approx(3.0)
-    with pytest.raises(ValueError, match="n_dims must be ≥ 1"):
+    with pytest.raises(ValueError, match="n_dims must be an int ≥ 1"):
         metrics.bits_per_dim(1.0, 0)
 
 

@@ -85,7 +85,7 @@ def test_helpers_and_errors(images):
         make_order(3, [0, 0, 1])
     with pytest.raises(ValueError, match="order must be one of"):
         make_order(3, "spiral")
-    with pytest.raises(ValueError, match="n must be between"):
+    with pytest.raises(ValueError, match=r"n \(the number of pixels\) must be an int from 1 to 8"):
         chain_rule_report(images, n=9)
     with pytest.raises(ValueError, match=r"\(N, 64\)"):
         chain_rule_explorer(images[:, :10])

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from armini import _validate
 from armini.heads import Bernoulli, Head, MixtureOfGaussians
 
 LOSSES = ("bce", "mse")
@@ -29,8 +30,13 @@ class Autoencoder(nn.Module):
 
     def __init__(self, n_dims: int, n_hidden: int = 64, n_code: int = 16, loss: str = "bce"):
         super().__init__()
-        if loss not in LOSSES:
-            raise ValueError(f"loss must be 'bce' (binary data) or 'mse' (real data), got {loss!r}")
+        n_dims = _validate.integer(n_dims, "n_dims (the number of variables)", 1)
+        n_hidden = _validate.integer(n_hidden, "n_hidden", 1)
+        n_code = _validate.integer(n_code, "n_code (the size of the code h)", 1)
+        _validate.choice(loss, "loss", LOSSES, "'bce' for binary data, 'mse' for real data")
+        _validate.fits_in_memory(
+            3 * (n_dims * n_hidden + n_hidden * n_code + n_code * n_dims), "Autoencoder: weights"
+        )
         self.n_dims, self.shape, self.loss_kind = n_dims, (n_dims,), loss
         # what the checks need to perturb inputs: binary or real values
         self.head: Head = Bernoulli() if loss == "bce" else MixtureOfGaussians(1)
@@ -45,7 +51,12 @@ class Autoencoder(nn.Module):
     def device(self) -> torch.device:
         return self.decoder.weight.device
 
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.decoder.weight.dtype
+
     def validate(self, x: Tensor, name: str = "x") -> Tensor:
+        """Check a batch (B, D); return it on the model's device, in its dtype."""
         if not torch.is_tensor(x) or x.dim() != 2 or x.shape[1] != self.n_dims:
             shape = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
             raise ValueError(f"{name} has shape {shape}, expected (B, {self.n_dims})")
@@ -54,27 +65,34 @@ class Autoencoder(nn.Module):
                 f"{name} is empty: expected at least one example of {self.n_dims} values"
             )
         self.head.validate(x, name)
-        return x.to(self.device, torch.get_default_dtype())
+        return x.to(self.device, self.dtype)
 
     def encode(self, x: Tensor) -> Tensor:
         """e(x): (B, D) -> (B, n_code) in (0, 1)."""
-        return self.encoder(x)
+        return self.encoder(self.validate(x))
 
     def decode(self, h: Tensor) -> Tensor:
         """d(h): (B, n_code) -> (B, D); probabilities for 'bce', values for 'mse'."""
-        out = self.decoder(h)
+        n_code = self.decoder.in_features
+        if not torch.is_tensor(h) or h.dim() != 2 or h.shape[1] != n_code:
+            shape = tuple(h.shape) if torch.is_tensor(h) else type(h).__name__
+            raise ValueError(f"h has shape {shape}, expected codes of shape (B, {n_code})")
+        if not torch.isfinite(h).all():
+            raise ValueError("h contains NaN or inf; expected finite codes")
+        out = self.decoder(h.to(self.device, self.dtype))
         return torch.sigmoid(out) if self.loss_kind == "bce" else out
 
     def reconstruct(self, x: Tensor) -> Tensor:
-        return self.decode(self.encode(self.validate(x)))
+        """d(e(x)): (B, D) -> (B, D)."""
+        return self.decode(self.encode(x))
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.decoder(self.encode(x)).unsqueeze(-1)
+        return self.decoder(self.encoder(x)).unsqueeze(-1)
 
     def loss(self, x: Tensor) -> Tensor:
         """Mean reconstruction error per example (summed over the D variables)."""
         x = self.validate(x)
-        out = self.decoder(self.encode(x))
+        out = self.decoder(self.encoder(x))
         if self.loss_kind == "bce":
             return F.binary_cross_entropy_with_logits(out, x, reduction="sum") / len(x)
         return F.mse_loss(out, x, reduction="sum") / len(x)

@@ -12,12 +12,13 @@ the base class gives `log_prob`, `nll` and ancestral `sample`, for every model i
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import torch
 from torch import Tensor, nn
 
+from armini import _validate
 from armini.heads import Head
 
 
@@ -36,18 +37,24 @@ class AutoregressiveModel(nn.Module):
 
     def __init__(self, shape: int | Sequence[int], head: Head, order: Sequence[int] | None = None):
         super().__init__()
-        self.shape = (shape,) if isinstance(shape, int) else tuple(int(s) for s in shape)
-        if not self.shape or any(s < 1 for s in self.shape):
-            raise ValueError(f"shape must be positive sizes such as (64,), got {shape!r}")
+        if isinstance(shape, Sequence) and not isinstance(shape, str):
+            self.shape = tuple(_validate.integer(s, "each size in shape", 1) for s in shape)
+            if not self.shape:
+                raise ValueError("shape must hold at least one size, e.g. (64,) or (1, 8, 8)")
+        else:
+            self.shape = (_validate.integer(shape, "the number of variables (n_dims)", 1),)
         self.n_dims = math.prod(self.shape)
-        self.head = head
-        order = list(range(self.n_dims)) if order is None else [int(i) for i in order]
-        if sorted(order) != list(range(self.n_dims)):
-            raise ValueError(
-                f"order must be a permutation of range({self.n_dims}); got {len(order)} entries"
-                f" starting {order[:5]}"
-            )
-        self.register_buffer("order", torch.tensor(order, dtype=torch.long))
+        self.head = _validate.head(head)
+        self.check_size(2 * self.n_dims, f"the order of {self.n_dims:,} variables")
+        if order is None:
+            order = torch.arange(self.n_dims)
+        else:
+            order = torch.tensor(_validate.permutation(order, self.n_dims), dtype=torch.long)
+        self.register_buffer("order", order)
+
+    def check_size(self, n_numbers: int, what: str = "the parameters") -> None:
+        """Refuse, with a clear error, to build something that cannot fit in memory."""
+        _validate.fits_in_memory(n_numbers, f"{type(self).__name__}: {what}")
 
     # -- what subclasses provide ---------------------------------------------------------
     def forward(self, x: Tensor) -> Tensor:  # pragma: no cover - abstract
@@ -59,15 +66,27 @@ class AutoregressiveModel(nn.Module):
     def device(self) -> torch.device:
         return self.order.device
 
+    @property
+    def dtype(self) -> torch.dtype:
+        """The floating-point type the model computes in: that of its parameters (after
+        `.double()` or `.half()`), inputs are cast to it."""
+        for tensor in (*self.parameters(), *self.buffers()):
+            if tensor.is_floating_point():
+                return tensor.dtype
+        return torch.get_default_dtype()
+
     def n_parameters(self) -> int:
         """Number of trainable numbers (masked-out weights are not counted by subclasses
         that override this)."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
     def validate(self, x: Tensor, name: str = "x") -> Tensor:
-        """Check shape and values of a batch; return it as a float tensor on the model's device."""
+        """Check shape and values of a batch; return it on the model's device, in its dtype."""
         if not torch.is_tensor(x):
-            raise TypeError(f"{name} must be a torch.Tensor of shape (B, {_fmt(self.shape)})")
+            raise TypeError(
+                f"{name} must be a torch.Tensor of shape (B, {_fmt(self.shape)}), "
+                f"got {type(x).__name__}"
+            )
         if x.dim() == len(self.shape):
             hint = f"; for one example use {name}.unsqueeze(0)" if x.shape == self.shape else ""
         else:
@@ -82,7 +101,7 @@ class AutoregressiveModel(nn.Module):
                 f"{name} is empty: expected at least one example of shape {self.shape}"
             )
         self.head.validate(x, name)
-        return x.to(device=self.device, dtype=torch.get_default_dtype())
+        return x.to(device=self.device, dtype=self.dtype)
 
     def log_prob(self, x: Tensor) -> Tensor:
         """log p(x) in nats, one number per example: (B, *shape) -> (B,)."""
@@ -98,8 +117,15 @@ class AutoregressiveModel(nn.Module):
         """What `armini.fit` minimises: the NLL."""
         return self.nll(x)
 
+    def components(self) -> Iterator[AutoregressiveModel]:
+        """The autoregressive models this one mixes, each with its own order; the checks test
+        every one. A single model is its only component; a mask ensemble (MADE) overrides it."""
+        yield self
+
     @torch.no_grad()
-    def sample(self, n: int, given: Tensor | None = None) -> Tensor:
+    def sample(
+        self, n: int, given: Tensor | None = None, generator: torch.Generator | None = None
+    ) -> Tensor:
         """Ancestral sampling: draw x_o1, then x_o2 given it, …, D forward passes.
 
         Args:
@@ -108,30 +134,37 @@ class AutoregressiveModel(nn.Module):
                 NaN are kept fixed (completion, inpainting) and the NaN entries are sampled.
                 Note: conditioning is exact only for variables that come *after* the given ones
                 in the order; earlier unknowns are sampled from their own conditionals.
+            generator: a `torch.Generator` on the model's device for reproducible draws; the
+                global random state is then left untouched.
         Returns:
-            (n, *shape) tensor on the model's device.
+            (n, *shape) tensor on the model's device, in the model's dtype.
         """
-        x, known = self._start(n, given)
+        x, known = self._start(n, given, generator)
         flat_x, flat_known = x.view(n, -1), known.view(n, -1)
         for i in self.order.tolist():
             if bool(flat_known[:, i].all()):
                 continue
             params = self(x).reshape(n, self.n_dims, -1)[:, i]
-            value = self.head.sample(params).to(x.dtype)
+            value = self.head.sample(params, generator).to(x.dtype)
             flat_x[:, i] = torch.where(flat_known[:, i], flat_x[:, i], value)
         return x
 
-    def _start(self, n: int, given: Tensor | None) -> tuple[Tensor, Tensor]:
+    def _start(
+        self, n: int, given: Tensor | None, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, Tensor]:
         """A zero canvas (n, *shape) and the mask of entries fixed by `given`."""
-        if not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be a positive int (number of samples), got {n!r}")
-        dtype = torch.get_default_dtype()
-        x = torch.zeros((n, *self.shape), device=self.device, dtype=dtype)
+        n = _validate.integer(n, "n (the number of samples)", 1)
+        _validate.fits_in_memory(n * self.n_dims * self.head.n_params, f"sample({n})")
+        check_generator(generator, self.device)
+        x = torch.zeros((n, *self.shape), device=self.device, dtype=self.dtype)
         if given is None:
             return x, torch.zeros_like(x, dtype=torch.bool)
         if not torch.is_tensor(given) or not given.is_floating_point():
-            raise TypeError("given must be a float tensor with NaN marking the entries to sample")
-        given = given.to(device=self.device, dtype=dtype)
+            raise TypeError(
+                "given must be a float tensor with NaN marking the entries to sample, "
+                f"got {type(given).__name__ if not torch.is_tensor(given) else given.dtype}"
+            )
+        given = given.to(device=self.device, dtype=self.dtype)
         if given.shape == self.shape:
             given = given.expand(n, *self.shape)
         if tuple(given.shape) != (n, *self.shape):
@@ -166,6 +199,22 @@ def batched_log_prob(model: AutoregressiveModel, x: Tensor, batch_size: int = 10
     with evaluating(model):
         return torch.cat(
             [model.log_prob(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+        )
+
+
+def check_generator(generator: torch.Generator | None, device: torch.device) -> None:
+    """A generator, if given, must be a torch.Generator on the device it will draw on."""
+    if generator is None:
+        return
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(
+            f"generator must be a torch.Generator, e.g. torch.Generator().manual_seed(0), "
+            f"got {type(generator).__name__}"
+        )
+    if generator.device.type != torch.device(device).type:
+        raise ValueError(
+            f"generator is on {generator.device} but the model is on {device}: make it with "
+            "torch.Generator(device=model.device).manual_seed(seed)"
         )
 
 

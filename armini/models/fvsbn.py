@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from armini import _validate
 from armini.heads import Bernoulli, Categorical, Head
 from armini.models.base import AutoregressiveModel
 
@@ -26,6 +27,9 @@ def order_mask(order: Tensor, strict: bool = True) -> Tensor:
 
     In natural order this is tril(ones(D, D), −1). Indices are variables, not steps.
     """
+    if not torch.is_tensor(order) or order.is_floating_point():
+        raise TypeError(f"order must be an integer tensor such as torch.arange(D), got {order!r}")
+    _validate.permutation(order, order.numel())
     rank = torch.empty_like(order)
     rank[order] = torch.arange(len(order), device=order.device)  # rank[v] = step of v
     before = rank[None, :] < rank[:, None] if strict else rank[None, :] <= rank[:, None]
@@ -36,10 +40,18 @@ class MaskedLinear(nn.Linear):
     """y = x (W ⊙ M)ᵀ + b with a fixed 0/1 mask M of W's shape (out_features, in_features)."""
 
     def __init__(self, mask: Tensor, bias: bool = True):
+        mask = _validate.tensor(mask, "mask", "of 0s and 1s, shape (out_features, in_features)")
+        if mask.dim() != 2 or not ((mask == 0) | (mask == 1)).all():
+            raise ValueError(
+                f"mask must be a 2-D tensor of 0s and 1s (out_features, in_features), got "
+                f"shape {tuple(mask.shape)}"
+            )
         super().__init__(mask.shape[1], mask.shape[0], bias=bias)
         self.register_buffer("mask", mask.float())
 
     def set_mask(self, mask: Tensor) -> None:
+        """Use `mask` (same shape, 0s and 1s) from now on."""
+        mask = _validate.tensor(mask, "mask", f"of shape {tuple(self.mask.shape)}")
         if mask.shape != self.mask.shape:
             raise ValueError(
                 f"mask has shape {tuple(mask.shape)}, expected {tuple(self.mask.shape)}"
@@ -67,9 +79,11 @@ def expand_mask(mask: Tensor, rows_per_var: int, cols_per_var: int) -> Tensor:
 
 def input_features(x: Tensor, head: Head) -> Tensor:
     """What a model reads of its input: the values themselves, or one-hot codes for a
-    Categorical head. (B, D) -> (B, D·F) with F = 1 or K, grouped by variable."""
+    Categorical head. (B, D) -> (B, D·F) with F = 1 or K, grouped by variable; one-hot codes
+    take the dtype of a floating-point x."""
     if isinstance(head, Categorical):
-        return F.one_hot(x.long(), head.n_values).to(torch.get_default_dtype()).flatten(1)
+        dtype = x.dtype if x.is_floating_point() else torch.get_default_dtype()
+        return F.one_hot(x.long(), head.n_values).to(dtype).flatten(1)
     return x
 
 
@@ -83,8 +97,10 @@ class FVSBN(AutoregressiveModel):
     """
 
     def __init__(self, n_dims: int, head: Head | None = None, order: Sequence[int] | None = None):
-        head = head or Bernoulli()
+        head = Bernoulli() if head is None else head
         super().__init__(n_dims, head, order)
+        rows, cols = self.n_dims * head.n_params, self.n_dims * features_per_variable(head)
+        self.check_size(3 * rows * cols, f"a {rows:,} × {cols:,} masked weight matrix")
         mask = expand_mask(order_mask(self.order), head.n_params, features_per_variable(head))
         self.linear = MaskedLinear(mask)
         nn.init.zeros_(self.linear.weight)  # start as fair coins: p(x_i = 1) = 1/2

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from armini import _validate
 from armini.heads import Bernoulli, Head
 from armini.models.base import AutoregressiveModel
 from armini.models.fvsbn import (
@@ -43,10 +44,11 @@ class _HiddenPerConditional(AutoregressiveModel):
     their hidden-layer parameters, then call `_init_readout()`."""
 
     def __init__(self, n_dims: int, n_hidden: int, head: Head | None, order: Sequence[int] | None):
-        head = head or Bernoulli()
+        head = Bernoulli() if head is None else head
         super().__init__(n_dims, head, order)
-        self.n_hidden = n_hidden
+        self.n_hidden = _validate.integer(n_hidden, "n_hidden (d, hidden units)", 1)
         self.in_per_var = features_per_variable(head)
+        self.check_size(self.n_dims * self.n_hidden * head.n_params, "the read-out V")
 
     def _init_readout(self) -> None:
         P = self.head.n_params
@@ -74,6 +76,7 @@ class NADE(_HiddenPerConditional):
         order: Sequence[int] | None = None,
     ):
         super().__init__(n_dims, n_hidden, head, order)
+        self.check_size(self.n_dims * self.in_per_var * self.n_hidden, "the tied weights W")
         self.W = nn.Parameter(torch.randn(n_hidden, n_dims * self.in_per_var) * 0.05)
         self.c = nn.Parameter(torch.zeros(n_hidden))
         self._init_readout()
@@ -106,6 +109,8 @@ class PerConditionalMLP(_HiddenPerConditional):
         order: Sequence[int] | None = None,
     ):
         super().__init__(n_dims, n_hidden, head, order)
+        D, d, F = self.n_dims, self.n_hidden, self.in_per_var
+        self.check_size(3 * D * d * D * F, f"a {D * d:,} × {D * F:,} masked hidden layer")
         mask = expand_mask(order_mask(self.order), n_hidden, self.in_per_var)
         self.hidden_layer = MaskedLinear(mask)
         self._init_readout()

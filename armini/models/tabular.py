@@ -12,18 +12,29 @@ and conditional i is a table of 2^(i−1) Bernoulli parameters (one per setting 
 
 from __future__ import annotations
 
-import itertools
+from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
+from armini import _validate
 from armini.heads import Bernoulli
 from armini.models.base import AutoregressiveModel
+
+MAX_TABLE_VARIABLES = 20  # 2^20 ≈ 10^6 entries; the checks enumerate at most as many inputs
 
 
 def all_binary(n: int) -> Tensor:
     """Every x ∈ {0, 1}^n, (2^n, n), in counting order (x_1 is the most significant bit)."""
-    return torch.tensor(list(itertools.product((0.0, 1.0), repeat=n)))
+    n = _validate.integer(n, "n (the number of binary variables)", 0, MAX_TABLE_VARIABLES)
+    return bits_of(torch.arange(2**n), n)
+
+
+def bits_of(index: Tensor, n: int) -> Tensor:
+    """Row `index` of `all_binary(n)`: (B,) long -> (B, n) float, without building the table."""
+    powers = 2 ** torch.arange(n - 1, -1, -1, device=index.device)
+    return (index[:, None] // powers % 2).to(torch.get_default_dtype())
 
 
 def index_of(x: Tensor) -> Tensor:
@@ -33,8 +44,18 @@ def index_of(x: Tensor) -> Tensor:
     return (x.long() * powers).sum(-1)
 
 
+def _check_table_size(n: int, what: str) -> None:
+    if n > MAX_TABLE_VARIABLES:
+        size = f" = {2**n:,}" if n <= 64 else ""
+        raise ValueError(
+            f"{what}: a table over n = {n} binary variables has 2^{n}{size} entries; "
+            f"armini's tables stop at n = {MAX_TABLE_VARIABLES} (2^{MAX_TABLE_VARIABLES} entries)."
+            " That is the lesson of the chain rule: use a parametric model (FVSBN, NADE) instead"
+        )
+
+
 class JointTable(nn.Module):
-    """p(x) for x ∈ {0, 1}^n as an explicit table of 2^n probabilities.
+    """p(x) for x ∈ {0, 1}^n as an explicit table of 2^n probabilities (n ≤ 20).
 
     Build it with `JointTable.from_data(x, alpha)`: the empirical frequencies, smoothed by
     adding `alpha` to every count (maximum likelihood when alpha = 0).
@@ -42,12 +63,18 @@ class JointTable(nn.Module):
 
     def __init__(self, probs: Tensor):
         super().__init__()
+        if isinstance(probs, str) or not isinstance(probs, Tensor | Sequence | np.ndarray):
+            raise TypeError(f"probs must be a tensor of 2^n probabilities, got {probs!r}")
         probs = torch.as_tensor(probs, dtype=torch.float64).flatten()
         n = probs.numel().bit_length() - 1
         if probs.numel() != 2**n or n < 1:
             raise ValueError(
-                f"a joint table over n binary variables has 2^n entries, got {probs.numel()}"
+                f"a joint table over n binary variables has 2^n entries (n ≥ 1), got "
+                f"{probs.numel()}"
             )
+        _check_table_size(n, "JointTable")
+        if not torch.isfinite(probs).all():
+            raise ValueError("probs contains NaN or inf; expected 2^n probabilities summing to 1")
         if (probs < 0).any() or abs(float(probs.sum()) - 1) > 1e-6:
             raise ValueError(f"table entries must be ≥ 0 and sum to 1 (sum {float(probs.sum())})")
         self.n_dims = n
@@ -55,26 +82,52 @@ class JointTable(nn.Module):
 
     @classmethod
     def from_data(cls, x: Tensor, alpha: float = 1.0) -> JointTable:
-        """Smoothed empirical distribution of binary rows `x: (N, n)`."""
+        """Smoothed empirical distribution of binary rows `x: (N, n)`, N ≥ 1 unless alpha > 0."""
+        x = _validate.tensor(x, "x", "of binary rows, shape (N, n)")
+        alpha = _validate.real(alpha, "alpha (the count added to every pattern)", minimum=0)
+        if x.dim() != 2 or x.shape[1] < 1:
+            raise ValueError(f"x has shape {tuple(x.shape)}, expected binary rows (N, n)")
+        _check_table_size(x.shape[1], "JointTable.from_data")
+        if len(x) == 0 and alpha == 0:
+            raise ValueError(
+                "x is empty and alpha = 0: there are no counts to normalise; give at least one "
+                "row, or alpha > 0 for the uniform table"
+            )
         Bernoulli().validate(x)
-        counts = torch.bincount(index_of(x), minlength=2 ** x.shape[1]).double() + alpha
+        counts = torch.bincount(index_of(x.cpu()), minlength=2 ** x.shape[1]).double() + alpha
         return cls(counts / counts.sum())
 
     def n_free_parameters(self) -> int:
         return 2**self.n_dims - 1
 
-    def log_prob(self, x: Tensor) -> Tensor:
-        return self.probs.log()[index_of(x)]
+    def validate(self, x: Tensor, name: str = "x") -> Tensor:
+        """Check that `x` is a batch of binary rows (B, n); return it on the table's device."""
+        x = _validate.tensor(x, name, f"of binary rows, shape (B, {self.n_dims})")
+        if x.dim() != 2 or x.shape[1] != self.n_dims:
+            raise ValueError(
+                f"{name} has shape {tuple(x.shape)}, expected (B, {self.n_dims}) for this table "
+                f"over {self.n_dims} variables"
+            )
+        Bernoulli().validate(x, name)
+        return x.to(self.probs.device)
 
-    def sample(self, n: int) -> Tensor:
-        rows = torch.multinomial(self.probs, n, replacement=True)
-        return all_binary(self.n_dims)[rows]
+    def log_prob(self, x: Tensor) -> Tensor:
+        """log p(x), (B, n) binary -> (B,) float64."""
+        return self.probs.log()[index_of(self.validate(x))]
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """n rows drawn from the table, (n, n_dims)."""
+        n = _validate.integer(n, "n (the number of samples)", 1)
+        _validate.fits_in_memory(n * self.n_dims, f"JointTable.sample({n})")
+        rows = torch.multinomial(self.probs, n, replacement=True, generator=generator)
+        return bits_of(rows, self.n_dims)
 
     def conditional(self, i: int) -> Tensor:
         """p(x_i = 1 | x_<i) for every prefix x_<i (0-based i): (2^i,) in counting order.
 
         A prefix of probability 0 has no conditional; it gets 1/2 (any value would do).
         """
+        i = _validate.integer(i, "i (a 0-based variable index)", 0, self.n_dims - 1)
         marg = self.probs.reshape(2 ** (i + 1), -1).sum(1).reshape(2**i, 2)  # p(x_<i, x_i)
         total = marg.sum(1)
         return torch.where(total > 0, marg[:, 1] / total.clamp(min=1e-300), 0.5)
@@ -87,8 +140,8 @@ class ChainRuleTable(AutoregressiveModel):
     """
 
     def __init__(self, n: int, order: list[int] | None = None):
-        if not isinstance(n, int) or not 1 <= n <= 20:
-            raise ValueError(f"ChainRuleTable needs 1 ≤ n ≤ 20 binary variables, got {n!r}")
+        n = _validate.integer(n, "n (the number of binary variables)", 1)
+        _check_table_size(n, "ChainRuleTable")
         super().__init__(n, Bernoulli(), order)
         self.logits = nn.Parameter(torch.zeros(2**n - 1))
 
@@ -99,6 +152,8 @@ class ChainRuleTable(AutoregressiveModel):
         Conditional i is p(x_order[i] | x_order[:i]), read off the joint with its variables
         permuted into generation order.
         """
+        if not isinstance(joint, JointTable):
+            raise TypeError(f"joint must be a JointTable, got {type(joint).__name__}")
         n = joint.n_dims
         model = cls(n, order)
         ordered = JointTable(joint.probs.reshape((2,) * n).permute(*model.order.tolist()))

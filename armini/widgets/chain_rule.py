@@ -12,6 +12,8 @@ from IPython.display import clear_output, display
 from matplotlib.patches import Rectangle
 from torch import Tensor
 
+from armini import _validate
+from armini.heads import Bernoulli
 from armini.models.tabular import ChainRuleTable, JointTable
 from armini.plot import image_grid
 
@@ -29,11 +31,10 @@ def variable(i: int) -> str:
 def make_order(n: int, order: str | Sequence[int] = "raster", seed: int = 0) -> list[int]:
     """The generation order as a list: "raster" (0, 1, …, n−1), "reversed", "random" (a
     permutation drawn with `seed`), or an explicit permutation of range(n)."""
+    n = _validate.integer(n, "n", 1)
     if not isinstance(order, str):
-        order = [int(i) for i in order]
-        if sorted(order) != list(range(n)):
-            raise ValueError(f"order must be a permutation of range({n}), got {order}")
-        return order
+        return _validate.permutation(order, n)
+    seed = _validate.integer(seed, "seed", 0)
     if order == "raster":
         return list(range(n))
     if order == "reversed":
@@ -118,8 +119,9 @@ def chain_rule_report(
 ) -> ChainRuleReport:
     """Fit a `JointTable` to n pixels of `images: (N, 64)` binary, factorise it with
     `ChainRuleTable.from_joint` in `order`, and evaluate both on `images[example]`."""
-    if not 1 <= n <= len(pixels):
-        raise ValueError(f"n must be between 1 and {len(pixels)} (the number of pixels), got {n}")
+    images = _check_digits(images)
+    n = _validate.integer(n, "n (the number of pixels)", 1, len(pixels))
+    example = _validate.integer(example, "example (an image index)", 0, len(images) - 1)
     chosen = sorted(int(p) for p in pixels[:n])  # x₁ … xₙ in raster order of the image
     x = images[:, chosen].cpu()
     joint = JointTable.from_data(x, alpha=alpha)
@@ -215,6 +217,17 @@ def chain_rule_explorer(
 ) -> ChainRuleExplorer:
     """An explorer of the chain rule on n pixels of `images: (N, 64)` binary digits, e.g.
     `armini.data.digits().train`. Display it; call `.draw()` for a static copy of its output."""
-    if images.dim() != 2 or images.shape[1] != 64:
-        raise ValueError(f"images must be (N, 64) binary 8×8 digits, got {tuple(images.shape)}")
+    images = _check_digits(images)
+    n = _validate.integer(n, "n (the number of pixels)", 2, len(CENTRE_PIXELS))
+    _validate.choice(order, "order", ORDERS)
+    seed = _validate.integer(seed, "seed", 0, 10**6)
     return ChainRuleExplorer(images, n=n, order=order, seed=seed)
+
+
+def _check_digits(images: Tensor) -> Tensor:
+    """`images` must be (N, 64) binary 8×8 digits, N ≥ 1."""
+    images = _validate.tensor(images, "images", "(N, 64) of binary 8×8 digits")
+    if images.dim() != 2 or images.shape[1] != 64 or len(images) == 0:
+        raise ValueError(f"images must be (N, 64) binary 8×8 digits, got {tuple(images.shape)}")
+    Bernoulli().validate(images, "images")
+    return images

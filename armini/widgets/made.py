@@ -12,6 +12,7 @@ from IPython.display import clear_output, display
 from matplotlib.figure import Figure
 from torch import Tensor
 
+from armini import _validate
 from armini.models.made import MADE
 from armini.plot import matrix
 from armini.widgets.chain_rule import make_order, variable
@@ -88,10 +89,8 @@ def made_masks_report(
     """Build `MADE(n_dims, hidden, order=…, seed=seed)` and collect its degrees, masks and
     connectivity. `ordering`: "natural" (x₁ first), "reversed" or "random" (a permutation drawn
     with `seed`; the seed also draws the hidden degrees)."""
-    if ordering not in MADE_ORDERINGS:
-        raise ValueError(f"ordering must be one of {MADE_ORDERINGS}, got {ordering!r}")
-    if not isinstance(n_dims, int) or n_dims < 2:
-        raise ValueError(f"n_dims must be an int ≥ 2 (the number of variables), got {n_dims!r}")
+    _validate.choice(ordering, "ordering", MADE_ORDERINGS)
+    n_dims = _validate.integer(n_dims, "n_dims (the number of variables)", 2)
     order = make_order(n_dims, "raster" if ordering == "natural" else ordering, seed)
     model = MADE(n_dims, parse_hidden(hidden), order=order, seed=seed)
     return MadeMasks(order, model.degrees(0), model.masks(), model.connectivity())
@@ -215,9 +214,8 @@ def made_explorer(
     the hidden degrees), it draws every mask and their product, the connectivity, which is
     strictly lower-triangular in the generation order. Display it; call `.draw()` for a static
     copy of its output."""
-    if not isinstance(n_dims, int) or not 2 <= n_dims <= 10:
-        raise ValueError(f"n_dims must be an int from 2 to 10, got {n_dims!r}")
-    if ordering not in MADE_ORDERINGS:
-        raise ValueError(f"ordering must be one of {MADE_ORDERINGS}, got {ordering!r}")
+    n_dims = _validate.integer(n_dims, "n_dims", 2, 10)
+    _validate.choice(ordering, "ordering", MADE_ORDERINGS)
+    seed = _validate.integer(seed, "seed", 0, 10**6)
     text = ", ".join(str(s) for s in parse_hidden(hidden))
     return MadeExplorer(n_dims, text, ordering, seed)
