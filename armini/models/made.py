@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from armini import _validate
 from armini.heads import Bernoulli, Head
 from armini.models.base import AutoregressiveModel
 from armini.models.fvsbn import MaskedLinear, expand_mask, features_per_variable, input_features
@@ -70,7 +71,9 @@ class MADE(AutoregressiveModel):
         ensemble: how the K masks are scored in eval mode: "mixture" (log-mean-exp of the K
             likelihoods: correct), "logits" (average the K outputs, then one head: wrong when
             the orderings differ, for teaching), or "none" (only the current mask).
-        seed: seeds the hidden degrees and orderings, so the masks are reproducible.
+        seed: seeds the hidden degrees and orderings, so the masks are reproducible. The masks
+            themselves are buffers (`orders`, `degrees_1`, …, `mask_index`): loading a
+            state_dict restores them, whatever seed the receiving model was built with.
     """
 
     def __init__(
@@ -84,60 +87,81 @@ class MADE(AutoregressiveModel):
         ensemble: str = "mixture",
         seed: int = 0,
     ):
-        head = head or Bernoulli()
+        head = Bernoulli() if head is None else head
         super().__init__(n_dims, head, order)
-        if orderings not in ("fixed", "random"):
-            raise ValueError(f"orderings must be 'fixed' or 'random', got {orderings!r}")
-        if ensemble not in ENSEMBLES:
-            raise ValueError(f"ensemble must be one of {ENSEMBLES}, got {ensemble!r}")
-        if not isinstance(n_masks, int) or n_masks < 1:
-            raise ValueError(f"n_masks must be a positive int, got {n_masks!r}")
-        hidden = [int(h) for h in hidden]
-        if not hidden or min(hidden) < 1:
-            raise ValueError(f"hidden must list at least one positive layer size, got {hidden!r}")
-        self.hidden_sizes, self.n_masks, self.ensemble, self.seed = hidden, n_masks, ensemble, seed
+        _validate.choice(orderings, "orderings", ("fixed", "random"))
+        self.ensemble = _validate.choice(ensemble, "ensemble", ENSEMBLES)
+        self.n_masks = _validate.integer(n_masks, "n_masks", 1)
+        self.hidden_sizes = _validate.sizes(hidden, "hidden (the hidden layer sizes)")
+        seed = _validate.integer(seed, "seed", 0)
         self.in_per_var = features_per_variable(head)
+        sizes = [self.n_dims * self.in_per_var, *self.hidden_sizes, self.n_dims * head.n_params]
+        weights = sum(i * o for i, o in zip(sizes[:-1], sizes[1:], strict=True))
+        self.check_size(3 * weights + self.n_masks * sum(sizes), "the masked layers")
         gen = torch.Generator().manual_seed(seed)
         orders = [self.order.clone()]
-        for _ in range(1, n_masks):
+        for _ in range(1, self.n_masks):
             orders.append(
-                torch.randperm(n_dims, generator=gen)
+                torch.randperm(self.n_dims, generator=gen)
                 if orderings == "random"
                 else self.order.clone()
             )
+        # Everything that defines the masks is a buffer, so a state_dict restores them exactly:
+        # the K orderings, the hidden degrees of every mask and layer, and the current mask.
         self.register_buffer("orders", torch.stack(orders))  # (K, D)
-        sizes = [n_dims * self.in_per_var, *hidden]
+        for layer, layer_degrees in enumerate(self._draw_degrees(seed), start=1):
+            self.register_buffer(f"degrees_{layer}", layer_degrees)  # (K, units of the layer)
+        self.register_buffer("mask_index", torch.tensor(0))
         self.layers = nn.ModuleList(
-            MaskedLinear(torch.ones(o, i)) for i, o in zip(sizes[:-1], sizes[1:], strict=True)
+            MaskedLinear(torch.ones(o, i)) for i, o in zip(sizes[:-2], sizes[1:-1], strict=True)
         )
-        self.output = MaskedLinear(torch.ones(n_dims * head.n_params, hidden[-1]))
-        self.current = 0
+        self.output = MaskedLinear(torch.ones(sizes[-1], sizes[-2]))
         self.set_mask(0)
 
     # -- masks ---------------------------------------------------------------------------------
-    def degrees(self, k: int) -> list[Tensor]:
-        """Degrees of mask k: [inputs (D,), hidden_1, …, hidden_L], reproducible from the seed."""
-        gen = torch.Generator().manual_seed(self.seed * 100_003 + k)
-        degrees = [input_degrees(self.orders[k].cpu())]
-        for size in self.hidden_sizes:
-            degrees.append(hidden_degrees(size, self.n_dims, degrees[-1], gen))
-        return degrees
+    def _draw_degrees(self, seed: int) -> list[Tensor]:
+        """Hidden degrees of every mask, one (K, units) tensor per layer, drawn from `seed`."""
+        per_mask = []
+        for k in range(self.n_masks):
+            gen = torch.Generator().manual_seed(seed * 100_003 + k)
+            degrees = [input_degrees(self.orders[k])]
+            for size in self.hidden_sizes:
+                degrees.append(hidden_degrees(size, self.n_dims, degrees[-1], gen))
+            per_mask.append(degrees[1:])
+        return [torch.stack(layer) for layer in zip(*per_mask, strict=True)]
+
+    @property
+    def current(self) -> int:
+        """Index of the mask in use (stored in the state_dict as `mask_index`)."""
+        return int(self.mask_index)
+
+    def degrees(self, k: int | None = None) -> list[Tensor]:
+        """Degrees of mask k (default: current): [inputs (D,), hidden_1, …, hidden_L], on the
+        CPU."""
+        k = self._mask_number(k)
+        layers = range(1, len(self.hidden_sizes) + 1)
+        hidden = [getattr(self, f"degrees_{layer}")[k].cpu() for layer in layers]
+        return [input_degrees(self.orders[k].cpu()), *hidden]
+
+    def _mask_number(self, k: int | None) -> int:
+        if k is None:
+            return self.current
+        return _validate.integer(k, "mask index k", 0, self.n_masks - 1)
 
     def masks(self, k: int | None = None) -> list[Tensor]:
         """The variable-level masks of mask k (default: current), before one-hot expansion."""
-        return made_masks(self.degrees(self.current if k is None else k))
+        return made_masks(self.degrees(k))
 
     def set_mask(self, k: int) -> None:
         """Use mask k (its ordering and connectivity) from now on."""
-        if not 0 <= k < self.n_masks:
-            raise ValueError(f"mask index must be in 0..{self.n_masks - 1}, got {k}")
+        k = self._mask_number(k)
         masks = self.masks(k)
         masks[0] = expand_mask(masks[0], 1, self.in_per_var)
         masks[-1] = expand_mask(masks[-1], self.head.n_params, 1)
         for layer, mask in zip([*self.layers, self.output], masks, strict=True):
             layer.set_mask(mask.to(self.order.device))
         self.order.copy_(self.orders[k])
-        self.current = k
+        self.mask_index.fill_(k)
 
     def n_parameters(self) -> int:
         """Weights some mask lets through (the union over the K masks) plus biases, as for
@@ -188,23 +212,33 @@ class MADE(AutoregressiveModel):
             self.set_mask((self.current + 1) % self.n_masks)
         return super().nll(x)
 
+    def components(self):
+        """A mixture ensemble is K autoregressive models, one per mask, each in its own order:
+        the checks test every one. Otherwise the model in eval mode is one model."""
+        if self.ensemble == "mixture" and self.n_masks > 1:
+            yield from (self for _ in self._each_mask())
+        else:
+            yield self
+
     @torch.no_grad()
-    def sample(self, n: int, given: Tensor | None = None) -> Tensor:
+    def sample(
+        self, n: int, given: Tensor | None = None, generator: torch.Generator | None = None
+    ) -> Tensor:
         """Ancestral sampling; an ensemble first picks one mask per sample, uniformly."""
         if self.n_masks == 1 or self.ensemble == "none":
-            return super().sample(n, given)
+            return super().sample(n, given, generator)
         if self.ensemble == "logits":
             raise ValueError(
                 "ensemble='logits' is not a distribution and cannot be sampled; "
                 "use ensemble='mixture'"
             )
-        x, known = self._start(n, given)
+        x, known = self._start(n, given, generator)
         given = torch.where(known, x, torch.nan)  # (n, *shape), NaN where unknown
-        picks = torch.randint(0, self.n_masks, (n,), device=x.device)
+        picks = torch.randint(0, self.n_masks, (n,), device=x.device, generator=generator)
         for k in self._each_mask():
             rows = (picks == k).nonzero().flatten()
             if len(rows):
-                x[rows] = super().sample(len(rows), given[rows])
+                x[rows] = super().sample(len(rows), given[rows], generator)
         return x
 
     def extra_repr(self) -> str:
