@@ -6,6 +6,12 @@
 - `sample_agreement`: frequencies of many samples against exact probabilities (small D).
 
 Each `assert_*` raises AssertionError with a message saying what is wrong.
+
+Every check looks at the model a user scores and samples from: it runs the model in eval mode
+(and restores the mode after), so a model that behaves differently in training (a MADE
+ensemble, which averages its masks only in eval mode) is judged as it will be used. A model
+that mixes several autoregressive components (a MADE mixture of orderings) is checked
+component by component, each in its own order.
 """
 
 from __future__ import annotations
@@ -16,7 +22,17 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from armini.models.base import AutoregressiveModel, batched_log_prob
+from armini import _validate
+from armini.models.base import AutoregressiveModel, batched_log_prob, evaluating
+
+
+def _check_model(model) -> None:
+    needs = ("shape", "n_dims", "head", "order", "validate")
+    if not isinstance(model, torch.nn.Module) or not all(hasattr(model, a) for a in needs):
+        raise TypeError(
+            f"model must be an armini AutoregressiveModel (or an Autoencoder), "
+            f"got {type(model).__name__}"
+        )
 
 
 def _examples(model: AutoregressiveModel, n: int, seed: int) -> Tensor:
@@ -44,11 +60,23 @@ def dependency_matrix(
     real-valued: shifted by a random amount), over a batch of examples `x` (default: random).
     Indices are flat positions in the example, not positions in the order. Works for any
     module with `shape`, `n_dims`, `head`, `device` and `validate` (e.g. an Autoencoder).
+    The model runs in eval mode (its mode is restored after).
     Returns a (D, D) float tensor of 0s and 1s.
     """
+    _check_model(model)
+    tol = _validate.real(tol, "tol", minimum=0)
     if x is None:
+        n_examples = _validate.integer(n_examples, "n_examples", 1)
+        seed = _validate.integer(seed, "seed", 0)
+        size = n_examples * model.n_dims * model.head.n_params
+        _validate.fits_in_memory(size, f"dependency_matrix with {n_examples:,} examples")
         x = _examples(model, n_examples, seed)
     x = model.validate(x)
+    with evaluating(model):
+        return _dependencies(model, x, tol)
+
+
+def _dependencies(model: AutoregressiveModel, x: Tensor, tol: float) -> Tensor:
     B, D = x.shape[0], model.n_dims
     flat = x.reshape(B, D)
     base = model(x).reshape(B, D, -1)
@@ -74,38 +102,54 @@ def in_order(model: AutoregressiveModel, matrix: Tensor) -> Tensor:
 
 
 def assert_autoregressive(model: AutoregressiveModel, x: Tensor | None = None) -> Tensor:
-    """Fail unless every output depends only on inputs strictly earlier in the order."""
-    dep = in_order(model, dependency_matrix(model, x))
-    bad = torch.triu(dep).nonzero()
-    if len(bad):
-        i, j = bad[0].tolist()
-        oi, oj = model.order[i].item(), model.order[j].item()
-        raise AssertionError(
-            f"{type(model).__name__} is not autoregressive: output {oi} (step {i} of the order) "
-            f"depends on input {oj} (step {j}), which is not earlier; {len(bad)} such pairs"
-        )
+    """Fail unless every output depends only on inputs strictly earlier in the order.
+
+    Checked in eval mode, on every component of the model (`model.components()`: the model
+    itself, or each mask of a MADE mixture, in its own order). Returns the dependency matrix
+    of the last component, in its order.
+    """
+    _check_model(model)
+    with evaluating(model):
+        components = model.components() if hasattr(model, "components") else [model]
+        for k, component in enumerate(components):
+            dep = in_order(component, dependency_matrix(component, x))
+            bad = torch.triu(dep).nonzero()
+            if len(bad):
+                i, j = bad[0].tolist()
+                oi, oj = component.order[i].item(), component.order[j].item()
+                which = f" (component {k})" if k else ""
+                raise AssertionError(
+                    f"{type(model).__name__}{which} is not autoregressive: output {oi} (step {i} "
+                    f"of the order) depends on input {oj} (step {j}), which is not earlier; "
+                    f"{len(bad)} such pairs"
+                )
     return dep
 
 
 def enumerate_inputs(model: AutoregressiveModel, limit: int = 2**20) -> Tensor:
     """Every input a discrete model can see, (K^D, *shape)."""
+    _check_model(model)
+    limit = _validate.integer(limit, "limit", 1)
     K, D = model.head.n_values, model.n_dims
     if K is None:
         raise ValueError(
             f"{type(model).__name__} has a continuous head: there is nothing to "
             "enumerate; integrate its density numerically instead"
         )
-    if K**D > limit:
+    if D * math.log(K) > math.log(limit) + 1e-9:
+        count = f" = {K**D:,}" if D * math.log10(K) < 30 else ""
         raise ValueError(
-            f"{K}^{D} = {K**D} inputs is too many to enumerate (limit {limit}); "
+            f"{K}^{D}{count} inputs is too many to enumerate (limit {limit:,}); "
             "use a model with fewer variables"
         )
+    _validate.fits_in_memory(K**D * D, f"enumerating the {K}^{D} inputs")
     grid = torch.cartesian_prod(*[torch.arange(K)] * D) if D > 1 else torch.arange(K)[:, None]
     return grid.float().reshape(-1, *model.shape).to(model.device)
 
 
 def exact_probabilities(model: AutoregressiveModel, batch_size: int = 4096) -> Tensor:
     """p(x) for every x from `enumerate_inputs`, (K^D,) in float64 (computed in eval mode)."""
+    batch_size = _validate.integer(batch_size, "batch_size", 1)
     return batched_log_prob(model, enumerate_inputs(model), batch_size).double().exp()
 
 
@@ -115,7 +159,8 @@ def total_probability(model: AutoregressiveModel) -> float:
 
 
 def assert_normalized(model: AutoregressiveModel, tol: float = 1e-5) -> float:
-    """Fail unless the probabilities of all K^D inputs sum to 1 within `tol`."""
+    """Fail unless the probabilities of all K^D inputs sum to 1 within `tol` (eval mode)."""
+    tol = _validate.real(tol, "tol", minimum=0)
     total = total_probability(model)
     if not abs(total - 1) <= tol:
         raise AssertionError(
@@ -140,6 +185,8 @@ class Agreement:
 def tv_bound(probs: Tensor, n: int, delta: float = 1e-6) -> float:
     """A bound that the TV distance of n exact samples exceeds with probability < delta:
     E[TV] ≤ ½ Σ_x √(p(1−p)/n), plus √(ln(1/δ) / 2n) by McDiarmid's inequality."""
+    n = _validate.integer(n, "n (the number of samples)", 1)
+    delta = _validate.real(delta, "delta", above=0, maximum=1)
     p = probs.double()
     return float(0.5 * torch.sqrt(p * (1 - p) / n).sum() + math.sqrt(math.log(1 / delta) / (2 * n)))
 
@@ -150,12 +197,17 @@ def sample_agreement(
     delta: float = 1e-6,
     samples: Tensor | None = None,
 ) -> Agreement:
-    """Draw `n_samples` with `model.sample` (or use `samples`) and compare their frequencies
-    with `exact_probabilities`."""
+    """Draw `n_samples` with `model.sample` in eval mode (or use `samples`, (N, *shape)) and
+    compare their frequencies with `exact_probabilities`."""
+    delta = _validate.real(delta, "delta", above=0, maximum=1)
     probs = exact_probabilities(model).cpu()
     K, D = model.head.n_values, model.n_dims
     if samples is None:
-        samples = model.sample(n_samples)
+        n_samples = _validate.integer(n_samples, "n_samples", 1)
+        with evaluating(model):
+            samples = model.sample(n_samples)
+    else:
+        samples = model.validate(samples, "samples")
     flat = samples.reshape(len(samples), D).long().cpu()
     index = (flat * K ** torch.arange(D - 1, -1, -1)).sum(1)  # matches cartesian_prod order
     freq = torch.bincount(index, minlength=len(probs)).double() / len(samples)
@@ -164,7 +216,8 @@ def sample_agreement(
 
 
 def assert_samples_match(model: AutoregressiveModel, n_samples: int = 20000) -> Agreement:
-    """Fail unless sample frequencies agree with exact probabilities (TV under the bound)."""
+    """Fail unless sample frequencies agree with exact probabilities (TV under the bound);
+    sampled in eval mode."""
     result = sample_agreement(model, n_samples)
     if not result.ok:
         raise AssertionError(
