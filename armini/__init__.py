@@ -20,7 +20,7 @@ from armini.models import (
     JointTable,
     PerConditionalMLP,
 )
-from armini.train import Evaluation, History, evaluate, fit
+from armini.train import Evaluation, History, TrainingDiverged, evaluate, fit
 
 __version__ = "0.1.0"
 
@@ -49,4 +49,5 @@ __all__ = [
     "plot",
     "seed_everything",
     "setup",
+    "TrainingDiverged",
 ]

@@ -71,9 +71,9 @@ def test_fit_rejects_bad_data_at_the_call(train, message):
 def test_fit_rejects_bad_arguments():
     with pytest.raises(TypeError, match="Dataset or a tensor"):
         armini.fit(MaskedLinear(4), [[0, 1, 0, 1]], progress=False)
-    with pytest.raises(ValueError, match="positive ints"):
+    with pytest.raises(ValueError, match="epochs must be an int ≥ 1"):
         armini.fit(MaskedLinear(4), torch.zeros(3, 4), epochs=0, progress=False)
-    with pytest.raises(ValueError, match="empty data set"):
+    with pytest.raises(ValueError, match="expected at least one example"):
         armini.evaluate(MaskedLinear(4), torch.zeros(0, 4))
 
 
