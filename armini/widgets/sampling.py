@@ -11,33 +11,29 @@ from IPython.display import clear_output, display
 from matplotlib.patches import Rectangle
 from torch import Tensor
 
+from armini import _validate
 from armini.heads import Bernoulli
-from armini.models.base import AutoregressiveModel
-from armini.plot import image_grid
+from armini.models.base import AutoregressiveModel, evaluating
+from armini.plot import _image_shape, image_grid
 from armini.widgets.chain_rule import variable
 
 # -- ancestral sampling, one pixel at a time --------------------------------------------------
 
 
-@torch.no_grad()
 def sample_trajectory(model: AutoregressiveModel, seed: int = 0) -> tuple[Tensor, Tensor]:
-    """One ancestral sample of a binary model, drawn variable by variable in `model.order`.
+    """One ancestral sample of a binary model, `model.sample(1, generator=…)` seeded by `seed`
+    (the same seed, the same sample), and the probability each pixel was drawn with.
 
-    At step s the next variable i = order[s] gets p_i = p(x_i = 1 | x_<i) from a forward pass
-    on the values drawn so far, and x_i = 1 if u_i < p_i, with uniforms u drawn from `seed`:
-    the same seed gives the same sample. Returns `(x, probs)`, each (D,) on the CPU, with
-    probs[i] = p_i, the probability x_i was drawn with.
+    The probabilities come from one teacher-forced pass on the finished sample: output i of an
+    autoregressive model reads only x_<i, the pixels drawn before x_i, so it is exactly the
+    p_i = p(x_i = 1 | x_<i) that x_i was drawn from. Returns `(x, probs)`, each (D,) on the CPU.
     """
-    D = model.n_dims
-    u = torch.rand(D, generator=torch.Generator().manual_seed(seed))
-    x = torch.zeros(1, *model.shape, device=model.device)
-    flat = x.view(1, D)
-    probs = torch.zeros(D)
-    for i in model.order.tolist():
-        logit = model(x).reshape(D, -1)[i, 0]
-        probs[i] = torch.sigmoid(logit).item()
-        flat[0, i] = float(u[i] < probs[i])
-    return flat[0].cpu(), probs
+    seed = _validate.integer(seed, "seed", 0)
+    generator = torch.Generator(device=model.device).manual_seed(seed)
+    with evaluating(model):
+        x = model.sample(1, generator=generator)
+        probs = torch.sigmoid(model(x).reshape(model.n_dims, -1)[:, 0])
+    return x.reshape(-1).float().cpu(), probs.float().cpu()
 
 
 @dataclass
@@ -190,15 +186,16 @@ def sampling_stepper(
 
     Shows the pixels drawn so far and, as a heatmap, p(x_i = 1 | x_<i) of each one at the
     moment it was drawn and of the next pixel (outlined). Later pixels have no such number
-    yet: their conditionals depend on pixels not drawn. "next pixel" takes one step (one
-    forward pass), "reset" goes back to step 0, "new seed" starts another sample. Display it;
-    call `.draw()` for a static copy of its output.
+    yet: their conditionals depend on pixels not drawn. "next pixel" shows one more step,
+    "reset" goes back to step 0, "new seed" starts another sample. The sample is drawn once by
+    `model.sample` (see `sample_trajectory`); the steps replay it. Display it; call `.draw()`
+    for a static copy of its output.
 
     Args:
         model: an `AutoregressiveModel` with a `Bernoulli` head over H·W pixels, e.g. a
             trained `NADE(64)`.
         image_shape: (H, W) of one image.
-        seed: seed of the uniforms that decide each pixel; the same seed, the same sample.
+        seed: seed of the generator `model.sample` draws with; the same seed, the same sample.
         step: how many pixels are drawn at the start, 0 … H·W.
     """
     if not isinstance(model, AutoregressiveModel):
@@ -209,12 +206,12 @@ def sampling_stepper(
             f"Bernoulli head; this {type(model).__name__} has {model.head!r}. Draw samples of "
             "K-valued or real-valued models with model.sample(n)."
         )
-    H, W = image_shape
+    H, W = _image_shape(image_shape)
     if H * W != model.n_dims:
         raise ValueError(
             f"image_shape {tuple(image_shape)} holds {H * W} pixels, but the model has "
             f"{model.n_dims} variables; pass the model's image shape, e.g. (8, 8) for D = 64"
         )
-    if not isinstance(step, int) or not 0 <= step <= model.n_dims:
-        raise ValueError(f"step must be an int from 0 to {model.n_dims}, got {step!r}")
+    step = _validate.integer(step, "step", 0, model.n_dims)
+    seed = _validate.integer(seed, "seed", 0, 10**6)
     return SamplingStepper(model, (H, W), seed=seed, step=step)
