@@ -103,10 +103,21 @@ def completion_grid(
     if completions.dim() < 2:
         raise ValueError(f"completions has shape {tuple(completions.shape)}, expected (N, S, H*W)")
     N, S = completions.shape[:2]
+    H, W = _image_shape(image_shape)
     if given.shape[0] != N:
         raise ValueError(
             f"given has {given.shape[0]} rows but completions {N}: expected one "
             "row of completions (N, S, H*W) per given image (N, H*W)"
+        )
+    pixels = [t[0].numel() for t in (given, completions[:, 0])]
+    if truth is not None:
+        pixels.append(_validate.tensor(truth, "truth", "(N, H*W)")[0].numel())
+    if completions.dim() == 2 or any(p != H * W for p in pixels):
+        raise ValueError(
+            f"given {tuple(given.shape)}, completions {tuple(completions.shape)}"
+            f"{'' if truth is None else f' and truth {tuple(truth.shape)}'} do not hold "
+            f"{H}×{W} images: expected (N, {H * W}), (N, S, {H * W}) and (N, {H * W}); "
+            "stack the S completions of each image in dimension 1"
         )
     columns = [given.reshape(N, 1, -1).cpu(), completions.reshape(N, S, -1).cpu()]
     labels = ["given", *[f"sample {k}" for k in range(1, S + 1)]]
@@ -115,7 +126,6 @@ def completion_grid(
         labels.append("truth")
     grid = torch.cat(columns, dim=1).reshape(N * len(labels), -1)
     ax = image_grid(grid, image_shape, ncols=len(labels), ax=ax, title=title)
-    H, W = image_shape
     for c, label in enumerate(labels):  # images sit W + 1 columns apart
         ax.text((W + 1) * c + (W - 1) / 2, -1, label, ha="center", va="bottom", fontsize=8)
     return ax

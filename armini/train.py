@@ -117,6 +117,12 @@ def mean_loss(model, x: Tensor, batch_size: int = 1024) -> float:
 
 
 def _check_model(model, method: str) -> None:
+    if isinstance(model, torch.nn.Module) and hasattr(model, "loss") and method == "log_prob":
+        if not hasattr(model, "log_prob"):
+            raise TypeError(
+                f"{type(model).__name__} has no log_prob(x): it is not a model of p(x), so it "
+                "has no likelihood to evaluate; measure its reconstruction with model.loss(x)"
+            )
     if not isinstance(model, torch.nn.Module) or not hasattr(model, method):
         raise TypeError(
             f"model must be an armini model (an AutoregressiveModel, or an Autoencoder for "

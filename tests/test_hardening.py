@@ -416,3 +416,11 @@ def test_the_sampling_stepper_draws_with_model_sample():
     assert torch.equal(x, expected)
     with torch.no_grad():
         assert torch.allclose(probs, torch.sigmoid(model(x[None]))[0, :, 0])
+
+
+def test_completion_grid_and_evaluate_name_what_they_expect():
+    given = torch.full((3, 64), float("nan"))
+    with pytest.raises(ValueError, match=r"stack the S completions"):
+        armini.plot.completion_grid(given, torch.zeros(3, 64))
+    with pytest.raises(TypeError, match="Autoencoder has no log_prob"):
+        armini.evaluate(Autoencoder(64), torch.zeros(2, 64))
