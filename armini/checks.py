@@ -4,6 +4,7 @@
   Autoregressive ⇔ in the model's order the matrix is strictly lower-triangular.
 - `total_probability`: Σ_x p(x) over all K^D inputs, which must be 1 (small D only).
 - `sample_agreement`: frequencies of many samples against exact probabilities (small D).
+- `incremental_agreement`: a model's incremental sampler against its D-pass sampler, one seed.
 
 Each `assert_*` raises AssertionError with a message saying what is wrong.
 
@@ -196,16 +197,17 @@ def sample_agreement(
     n_samples: int = 20000,
     delta: float = 1e-6,
     samples: Tensor | None = None,
+    method: str = "auto",
 ) -> Agreement:
-    """Draw `n_samples` with `model.sample` in eval mode (or use `samples`, (N, *shape)) and
-    compare their frequencies with `exact_probabilities`."""
+    """Draw `n_samples` with `model.sample(method=method)` in eval mode (or use `samples`,
+    (N, *shape)) and compare their frequencies with `exact_probabilities`."""
     delta = _validate.real(delta, "delta", above=0, maximum=1)
     probs = exact_probabilities(model).cpu()
     K, D = model.head.n_values, model.n_dims
     if samples is None:
         n_samples = _validate.integer(n_samples, "n_samples", 1)
         with evaluating(model):
-            samples = model.sample(n_samples)
+            samples = model.sample(n_samples, method=method)
     else:
         samples = model.validate(samples, "samples")
     flat = samples.reshape(len(samples), D).long().cpu()
@@ -215,13 +217,76 @@ def sample_agreement(
     return Agreement(tv, tv_bound(probs, len(samples), delta), len(samples))
 
 
-def assert_samples_match(model: AutoregressiveModel, n_samples: int = 20000) -> Agreement:
+def assert_samples_match(
+    model: AutoregressiveModel, n_samples: int = 20000, method: str = "auto"
+) -> Agreement:
     """Fail unless sample frequencies agree with exact probabilities (TV under the bound);
-    sampled in eval mode."""
-    result = sample_agreement(model, n_samples)
+    sampled in eval mode, incrementally where the model can (`method`, as in `sample`)."""
+    result = sample_agreement(model, n_samples, method=method)
     if not result.ok:
         raise AssertionError(
             f"samples of {type(model).__name__} disagree with its probabilities: total-variation "
             f"distance {result.tv:.4f} over {result.n_samples} samples, bound {result.bound:.4f}"
+        )
+    return result
+
+
+@dataclass
+class PathAgreement:
+    """Samples of the incremental sampler against those of the D-pass reference, drawn with
+    one generator seed: how many entries differ (by more than `atol`) and by how much."""
+
+    mismatch: float  # fraction of entries that differ by more than atol
+    max_difference: float
+    n_samples: int
+    atol: float
+
+
+@torch.no_grad()
+def incremental_agreement(
+    model: AutoregressiveModel,
+    n_samples: int = 2000,
+    seed: int = 0,
+    given: Tensor | None = None,
+    atol: float = 1e-4,
+) -> PathAgreement:
+    """Draw `n_samples` twice from one seed, with `method="incremental"` and with
+    `method="passes"` (the reference), in eval mode, and compare them entry by entry. Both paths
+    draw the same random numbers in the same order, so they agree up to rounding: a discrete
+    value flips only where a uniform falls between two nearly equal probabilities."""
+    _check_model(model)
+    if not getattr(model, "incremental", False):
+        raise ValueError(f"{type(model).__name__} has no incremental sampler to compare")
+    n_samples = _validate.integer(n_samples, "n_samples", 1)
+    seed = _validate.integer(seed, "seed", 0)
+    atol = _validate.real(atol, "atol", minimum=0)
+    draws = {}
+    with evaluating(model):
+        for method in ("incremental", "passes"):
+            generator = torch.Generator(device=model.device).manual_seed(seed)
+            draws[method] = model.sample(n_samples, given, generator, method=method).double()
+    difference = (draws["incremental"] - draws["passes"]).abs()
+    mismatch = float((difference > atol).double().mean())
+    return PathAgreement(mismatch, float(difference.max()), n_samples, atol)
+
+
+def assert_incremental_sampling(
+    model: AutoregressiveModel,
+    n_samples: int = 2000,
+    seed: int = 0,
+    given: Tensor | None = None,
+    atol: float = 1e-4,
+    max_mismatch: float = 1e-3,
+) -> PathAgreement:
+    """Fail unless the incremental sampler draws what the D-pass sampler draws from the same
+    seed: entries equal within `atol`, but for at most a fraction `max_mismatch` that rounding
+    may flip. (With `assert_samples_match`, which samples incrementally when a model can, this
+    also holds the fast path against the exact probabilities.)"""
+    result = incremental_agreement(model, n_samples, seed, given, atol)
+    if result.mismatch > max_mismatch:
+        raise AssertionError(
+            f"the incremental sampler of {type(model).__name__} draws other samples than its "
+            f"D-pass sampler from the same seed: {result.mismatch:.2%} of the entries differ by "
+            f"more than {atol:g} (at most {result.max_difference:.3g}), allowed {max_mismatch:.2%}"
         )
     return result

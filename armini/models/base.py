@@ -21,6 +21,8 @@ from torch import Tensor, nn
 from armini import _validate
 from armini.heads import Head
 
+SAMPLING_METHODS = ("auto", "incremental", "passes")
+
 
 class AutoregressiveModel(nn.Module):
     """Base class. Subclasses implement `forward(x) -> (B, *shape, head.n_params)`.
@@ -122,11 +124,32 @@ class AutoregressiveModel(nn.Module):
         every one. A single model is its only component; a mask ensemble (MADE) overrides it."""
         yield self
 
+    # -- incremental sampling: a model with a state provides these two ---------------------
+    def initial_state(self, n: int) -> tuple[Tensor, object]:
+        """For incremental sampling: the parameters `(n, head.n_params)` of the first
+        conditional in the order, and the state before any variable is drawn (NADE: a_1 = c)."""
+        raise NotImplementedError(f"{type(self).__name__} has no incremental sampler")
+
+    def step(self, state: object, value: Tensor) -> tuple[Tensor, object]:
+        """For incremental sampling: given the state and the values `(n,)` of the variable just
+        drawn, the parameters `(n, head.n_params)` of the next conditional in the order and the
+        new state (NADE: a_{i+1} = a_i + W[:, i] x_i, O(d) instead of a full forward pass)."""
+        raise NotImplementedError(f"{type(self).__name__} has no incremental sampler")
+
+    @property
+    def incremental(self) -> bool:
+        """Whether this model provides `initial_state` and `step`."""
+        return type(self).step is not AutoregressiveModel.step
+
     @torch.no_grad()
     def sample(
-        self, n: int, given: Tensor | None = None, generator: torch.Generator | None = None
+        self,
+        n: int,
+        given: Tensor | None = None,
+        generator: torch.Generator | None = None,
+        method: str = "auto",
     ) -> Tensor:
-        """Ancestral sampling: draw x_o1, then x_o2 given it, …, D forward passes.
+        """Ancestral sampling: draw x_o1, then x_o2 given it, …, one variable at a time.
 
         Args:
             n: number of samples.
@@ -136,17 +159,35 @@ class AutoregressiveModel(nn.Module):
                 in the order; earlier unknowns are sampled from their own conditionals.
             generator: a `torch.Generator` on the model's device for reproducible draws; the
                 global random state is then left untouched.
+            method: "passes" runs D full forward passes, reading conditional i off pass i (the
+                reference, for every model); "incremental" carries the model's state from one
+                variable to the next (`initial_state`, `step`), one cheap step per variable;
+                "auto" (default) takes "incremental" when the model provides it. Both draw the
+                same random numbers in the same order, so one generator gives both paths the
+                same samples (up to floating-point rounding).
         Returns:
             (n, *shape) tensor on the model's device, in the model's dtype.
         """
+        _validate.choice(method, "method", SAMPLING_METHODS)
+        if method == "incremental" and not self.incremental:
+            raise ValueError(
+                f"{type(self).__name__} has no incremental sampler (initial_state and step); "
+                "use method='passes' or 'auto'"
+            )
+        incremental = self.incremental and method != "passes"
         x, known = self._start(n, given, generator)
         flat_x, flat_known = x.view(n, -1), known.view(n, -1)
-        for i in self.order.tolist():
-            if bool(flat_known[:, i].all()):
-                continue
-            params = self(x).reshape(n, self.n_dims, -1)[:, i]
-            value = self.head.sample(params, generator).to(x.dtype)
-            flat_x[:, i] = torch.where(flat_known[:, i], flat_x[:, i], value)
+        all_known = flat_known.all(0).tolist()  # one look at the mask, not one per step
+        if incremental:
+            params, state = self.initial_state(n)
+        for t, i in enumerate(self.order.tolist()):
+            if not all_known[i]:
+                if not incremental:
+                    params = self(x).reshape(n, self.n_dims, -1)[:, i]
+                value = self.head.sample(params, generator).to(x.dtype)
+                flat_x[:, i] = torch.where(flat_known[:, i], flat_x[:, i], value)
+            if incremental and t + 1 < self.n_dims:
+                params, state = self.step(state, flat_x[:, i])
         return x
 
     def _start(

@@ -222,11 +222,16 @@ class MADE(AutoregressiveModel):
 
     @torch.no_grad()
     def sample(
-        self, n: int, given: Tensor | None = None, generator: torch.Generator | None = None
+        self,
+        n: int,
+        given: Tensor | None = None,
+        generator: torch.Generator | None = None,
+        method: str = "auto",
     ) -> Tensor:
-        """Ancestral sampling; an ensemble first picks one mask per sample, uniformly."""
+        """Ancestral sampling (D forward passes); an ensemble first picks one mask per sample,
+        uniformly."""
         if self.n_masks == 1 or self.ensemble == "none":
-            return super().sample(n, given, generator)
+            return super().sample(n, given, generator, method)
         if self.ensemble == "logits":
             raise ValueError(
                 "ensemble='logits' is not a distribution and cannot be sampled; "
@@ -238,7 +243,7 @@ class MADE(AutoregressiveModel):
         for k in self._each_mask():
             rows = (picks == k).nonzero().flatten()
             if len(rows):
-                x[rows] = super().sample(len(rows), given[rows], generator)
+                x[rows] = super().sample(len(rows), given[rows], generator, method)
         return x
 
     def extra_repr(self) -> str:
