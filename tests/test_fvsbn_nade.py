@@ -81,6 +81,50 @@ def test_nade_running_sum_equals_the_naive_computation():
         assert torch.allclose(fast[:, i], naive, atol=1e-5)
 
 
+def cumsum_forward(model, x):
+    """NADE's conditionals by the running sum as one torch.cumsum (what NADE computed before
+    its blocked running sum): the values the blocks must reproduce."""
+    B, D, F = len(x), model.n_dims, model.in_per_var
+    feats = armini.models.fvsbn.input_features(x, model.head).reshape(B, D, F)
+    contrib = torch.einsum("bjf,hjf->bjh", feats, model.W.reshape(-1, D, F))[:, model.order]
+    h = torch.empty_like(contrib)
+    h[:, model.order] = torch.sigmoid(model.c + torch.cumsum(contrib, dim=1) - contrib)
+    return torch.einsum("bih,iph->bip", h, model.V) + model.b
+
+
+@pytest.mark.parametrize("D", [1, 5, 16, 64, 100])
+@pytest.mark.parametrize("batch", [1, 7, 300])
+@pytest.mark.parametrize("head", ["bernoulli", "categorical", "mog"])
+def test_nade_blocks_equal_the_cumsum_with_and_without_gradients(D, batch, head):
+    heads = {"bernoulli": None, "categorical": armini.Categorical(3)}
+    heads["mog"] = armini.MixtureOfGaussians(2)
+    order = torch.randperm(D, generator=torch.Generator().manual_seed(D)).tolist()
+    model = randomised(NADE(D, 9, heads[head], order=order))
+    with torch.no_grad():
+        model.W.mul_(0.3)
+    g = torch.Generator().manual_seed(1)
+    K = model.head.n_values
+    if K is None:
+        x = torch.randn(batch, D, generator=g)
+    else:
+        x = torch.randint(0, K, (batch, D), generator=g).float()
+    expected = cumsum_forward(model, x)
+    with_grad = model(x)  # blocks with fresh memory, for autograd
+    with torch.no_grad():
+        without = model(x)  # blocks that reuse their buffers
+        hidden = model.hidden(x)
+    assert torch.allclose(with_grad, expected, atol=1e-5)
+    assert torch.allclose(without, expected, atol=1e-5)
+    assert hidden.shape == (batch, D, 9)
+    params = list(model.parameters())
+    for got, want in zip(
+        torch.autograd.grad(with_grad.sum(), params),
+        torch.autograd.grad(expected.sum(), params),
+        strict=True,
+    ):
+        assert torch.allclose(got, want, atol=1e-4, rtol=1e-4)
+
+
 def test_fvsbn_is_logistic_regression_per_variable():
     model = randomised(FVSBN(4))
     x = torch.tensor([[1.0, 0.0, 1.0, 1.0]])

@@ -113,3 +113,22 @@ class FVSBN(AutoregressiveModel):
     def n_parameters(self) -> int:
         """Weights allowed by the mask plus biases: n(n+1)/2 for a Bernoulli FVSBN."""
         return self.linear.n_connections()
+
+    # -- incremental sampling: every logit is a running sum over the variables drawn -----------
+    def initial_state(self, n: int):
+        """All D conditionals' parameters start at their biases α_0^i."""
+        out = self.linear.bias.expand(n, -1).reshape(n, self.n_dims, -1)  # (n, D, P)
+        columns = (self.linear.weight * self.linear.mask).T  # (D·F, D·P): masked, transposed
+        order = self.order.tolist()
+        return out[:, order[0]], (out, 0, order, columns)
+
+    def step(self, state, value: Tensor):
+        """Add α_j^i x_j to every later conditional i for the x_j just drawn: O(D) per step."""
+        out, t, order, columns = state
+        j, F = order[t], features_per_variable(self.head)
+        if F == 1:
+            add = value[:, None] * columns[j]
+        else:  # one-hot input: the row of the value drawn
+            add = columns[j * F + value.long()]
+        out = out + add.reshape(out.shape)  # the mask lets only later variables receive it
+        return out[:, order[t + 1]], (out, t + 1, order, columns)
