@@ -59,6 +59,11 @@ nbval: setup
 notebooks: setup
 	ARMINI_DEVICE=$(NBVAL_DEVICE) $(BIN)/python tests/execute_notebooks.py notebooks/*.ipynb
 
+# Re-run the benchmarks and record their tables (benchmarks/*.md, *.json); minutes, not seconds.
+benchmark: setup
+	$(BIN)/python benchmarks/models.py --save
+	$(BIN)/python benchmarks/speed.py --save
+
 format: setup
 	$(BIN)/ruff format armini tests notebooks benchmarks
 	$(BIN)/ruff check --fix armini tests notebooks benchmarks
