@@ -54,6 +54,16 @@ class WrongSampler(MaskedLinear):
         return self.head.sample(params)
 
 
+def randomised(model, seed=0):
+    """Large random weights everywhere (standard normal), so that no dependency hides behind a
+    zero initialisation and every conditional is far from uniform; returned in eval mode."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=g))
+    return model.eval()
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     armini.seed_everything(0)

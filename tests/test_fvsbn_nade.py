@@ -5,6 +5,7 @@ import math
 
 import pytest
 import torch
+from conftest import randomised
 
 import armini
 from armini import checks
@@ -12,15 +13,6 @@ from armini.models import FVSBN, NADE, PerConditionalMLP, order_mask
 
 REVERSED = [4, 3, 2, 1, 0]
 SHUFFLED = [2, 4, 0, 3, 1]
-
-
-def randomised(model, seed=0):
-    """Random weights everywhere, so that no dependency hides behind a zero initialisation."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=g))
-    return model
 
 
 CONFIGS = {

@@ -5,7 +5,7 @@ import math
 
 import pytest
 import torch
-from conftest import MaskedLinear
+from conftest import MaskedLinear, randomised
 
 import armini
 from armini import checks, data
@@ -215,14 +215,6 @@ def test_joint_table_samples_without_building_every_pattern():
 
 
 # -- example 5: the checks judge the model in eval mode -----------------------------------------
-
-
-def randomised(model, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=g))
-    return model
 
 
 def test_a_train_mode_logit_ensemble_is_not_certified_autoregressive():

@@ -4,6 +4,7 @@ the exact probabilities. A broken step is caught."""
 
 import pytest
 import torch
+from conftest import randomised
 
 import armini
 from armini import checks
@@ -18,15 +19,6 @@ INCREMENTAL = {
     "nade-categorical": lambda o: NADE(5, 4, armini.Categorical(3), order=o),
     "rnade": lambda o: NADE(5, 4, armini.MixtureOfGaussians(2), order=o),
 }
-
-
-def randomised(model, seed=0):
-    """Large random weights, so that every conditional is far from uniform."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=g))
-    return model.eval()
 
 
 @pytest.mark.parametrize("order", sorted(ORDERS))

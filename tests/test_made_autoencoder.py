@@ -3,19 +3,12 @@ broken by logit averaging. The autoencoder: it reconstructs, and it is not autor
 
 import pytest
 import torch
+from conftest import randomised
 
 import armini
 from armini import checks
 from armini.models import MADE, Autoencoder, made_masks
 from armini.models.made import input_degrees
-
-
-def randomised(model, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=g))
-    return model.eval()
 
 
 def test_masks_from_degrees_follow_the_rules():
