@@ -332,6 +332,17 @@ class Vocabulary:
             out[r, : len(w)] = torch.tensor([self.stoi[c] for c in w], dtype=torch.float)
         return out
 
+    def symbols(self, codes: Tensor) -> Tensor:
+        """How many symbols of each encoded word carry information: its characters and its end
+        token (the padding after that is certain). (N, length) -> (N,) long; their sum divides
+        a data set's total NLL into nats per character."""
+        codes = _validate.tensor(codes, "codes", "of indices, shape (N, length)")
+        if codes.dim() != 2:
+            raise ValueError(f"codes has shape {tuple(codes.shape)}, expected (N, length)")
+        is_end = codes == 0
+        first_end = torch.where(is_end.any(1), is_end.float().argmax(1), codes.shape[1] - 1)
+        return first_end.long() + 1
+
     def decode(self, codes: Tensor) -> list[str]:
         """Rows of indices → words, cut at the first end token."""
         codes = _validate.tensor(codes, "codes", "of indices, shape (N, length)")

@@ -34,6 +34,14 @@ class Head:
     def sample(self, params: Tensor, generator: torch.Generator | None = None) -> Tensor:
         raise NotImplementedError
 
+    def temper(self, params: Tensor, temperature: float) -> Tensor:
+        """The parameters of the distribution with its logits divided by `temperature`:
+        below 1 sharper (towards the most likely value), above 1 flatter. Discrete heads only."""
+        raise ValueError(
+            f"{type(self).__name__} has no logits to divide: temperature is for Bernoulli and "
+            "Categorical heads"
+        )
+
     def validate(self, x: Tensor, name: str = "x") -> None:
         """Raise ValueError if `x` holds values outside this head's support."""
         if not torch.is_tensor(x):
@@ -66,6 +74,9 @@ class Bernoulli(Head):
         logits = params[..., 0]
         return -F.binary_cross_entropy_with_logits(logits, x.to(logits.dtype), reduction="none")
 
+    def temper(self, params: Tensor, temperature: float) -> Tensor:
+        return params / temperature
+
     def sample(self, params: Tensor, generator: torch.Generator | None = None) -> Tensor:
         probs = torch.sigmoid(params[..., 0])
         return torch.bernoulli(probs, generator=generator)
@@ -93,6 +104,9 @@ class Categorical(Head):
     def log_prob(self, params: Tensor, x: Tensor) -> Tensor:
         logp = torch.log_softmax(params, dim=-1)
         return logp.gather(-1, x.long().unsqueeze(-1)).squeeze(-1)
+
+    def temper(self, params: Tensor, temperature: float) -> Tensor:
+        return params / temperature
 
     def sample(self, params: Tensor, generator: torch.Generator | None = None) -> Tensor:
         probs = torch.softmax(params, dim=-1)

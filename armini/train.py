@@ -142,6 +142,7 @@ def fit(
     patience: int | None = 10,
     seed: int = 0,
     progress: bool = True,
+    max_grad_norm: float | None = None,
 ) -> History:
     """Maximum-likelihood training with minibatch Adam: minimises `model.loss` (the NLL for
     every autoregressive model; the reconstruction error for an Autoencoder).
@@ -157,6 +158,9 @@ def fit(
             never); the weights of the best epoch are restored at the end.
         seed: seeds the minibatch order (and the dynamic binarisation).
         progress: show a tqdm progress bar.
+        max_grad_norm: clip the gradient of every minibatch to this Euclidean norm; None
+            takes the model's own `max_grad_norm` (an RNN clips at 1; most models do not
+            clip), `math.inf` turns clipping off.
 
     The model always ends in eval mode with the best weights seen: those of the best
     validation epoch, or of the last epoch without validation data. That also holds when
@@ -174,6 +178,10 @@ def fit(
         patience = _validate.integer(patience, "patience (epochs without improvement, or None)", 1)
     seed = _validate.integer(seed, "seed", 0)
     progress = _validate.flag(progress, "progress")
+    if max_grad_norm is None:
+        max_grad_norm = getattr(model, "max_grad_norm", None)
+    if max_grad_norm is not None:
+        max_grad_norm = _validate.real(max_grad_norm, "max_grad_norm", above=0, allow_inf=True)
     if isinstance(data, Dataset):
         train, resample = data.train, data.dynamic
         val = data.val if val is None else val
@@ -216,6 +224,8 @@ def fit(
                     _diverged(f"the training loss became {value}", epoch, lr, kept, history)
                 optimizer.zero_grad()
                 loss.backward()
+                if max_grad_norm is not None and max_grad_norm < math.inf:
+                    torch.nn.utils.clip_grad_norm_(parameters, max_grad_norm)
                 optimizer.step()
                 total += value * len(batch)
             if not all(bool(torch.isfinite(p).all()) for p in parameters):

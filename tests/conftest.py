@@ -49,7 +49,7 @@ class WrongSampler(MaskedLinear):
     x_i is drawn as if all earlier variables were 0."""
 
     @torch.no_grad()
-    def sample(self, n, given=None, generator=None, method="auto"):
+    def sample(self, n, given=None, generator=None, method="auto", temperature=1.0):
         params = self(torch.zeros(n, self.n_dims))
         return self.head.sample(params)
 

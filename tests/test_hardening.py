@@ -14,7 +14,9 @@ from armini.models import (
     FVSBN,
     MADE,
     NADE,
+    RNN,
     Autoencoder,
+    BigramTable,
     ChainRuleTable,
     JointTable,
     PerConditionalMLP,
@@ -261,6 +263,9 @@ MODELS = {
     "MADE ensemble": lambda: MADE(6, (8,), n_masks=2, orderings="random"),
     "MADE softmax": lambda: MADE(6, (8,), armini.Categorical(3)),
     "ChainRuleTable": lambda: ChainRuleTable(6),
+    "RNN": lambda: RNN(6, 5, armini.Categorical(3), cell="gru"),
+    "RNN lstm": lambda: RNN(6, 5, cell="lstm"),
+    "BigramTable": lambda: BigramTable(6, 3),
 }
 
 

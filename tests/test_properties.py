@@ -25,7 +25,9 @@ from armini.models import (
     FVSBN,
     MADE,
     NADE,
+    RNN,
     Autoencoder,
+    BigramTable,
     ChainRuleTable,
     JointTable,
     PerConditionalMLP,
@@ -125,6 +127,8 @@ BUILDERS = {
     ),
     "ChainRuleTable": lambda n, size, head, order: ChainRuleTable(n, order),
     "Autoencoder": lambda n, size, head, order: Autoencoder(n, size, 2),
+    "RNN": lambda n, size, head, order: RNN(n, size, head, "gru", order),
+    "BigramTable": lambda n, size, head, order: BigramTable(n, size, order),
 }
 
 
@@ -195,6 +199,7 @@ FIXED = {
     "RNADE": NADE(5, 3, armini.MixtureOfGaussians(2)).eval(),
     "MADE ensemble": MADE(5, (6,), n_masks=3, orderings="random").eval(),
     "ChainRuleTable": ChainRuleTable(5).eval(),
+    "RNN": RNN(5, 4, armini.Categorical(3), "lstm").eval(),
 }
 
 

@@ -5,7 +5,8 @@ from armini.models.base import AutoregressiveModel
 from armini.models.fvsbn import FVSBN, MaskedLinear, order_mask
 from armini.models.made import MADE, made_masks
 from armini.models.nade import NADE, PerConditionalMLP
-from armini.models.tabular import ChainRuleTable, JointTable
+from armini.models.rnn import RNN
+from armini.models.tabular import BigramTable, ChainRuleTable, JointTable
 
 __all__ = [
     "FVSBN",
@@ -14,9 +15,11 @@ __all__ = [
     "made_masks",
     "NADE",
     "AutoregressiveModel",
+    "BigramTable",
     "ChainRuleTable",
     "JointTable",
     "MaskedLinear",
     "PerConditionalMLP",
+    "RNN",
     "order_mask",
 ]

@@ -37,6 +37,8 @@ class AutoregressiveModel(nn.Module):
     before i in `order`. `armini.checks.assert_autoregressive` tests exactly that.
     """
 
+    max_grad_norm: float | None = None  # the gradient norm `armini.fit` clips to; None: none
+
     def __init__(self, shape: int | Sequence[int], head: Head, order: Sequence[int] | None = None):
         super().__init__()
         if isinstance(shape, Sequence) and not isinstance(shape, str):
@@ -148,6 +150,7 @@ class AutoregressiveModel(nn.Module):
         given: Tensor | None = None,
         generator: torch.Generator | None = None,
         method: str = "auto",
+        temperature: float = 1.0,
     ) -> Tensor:
         """Ancestral sampling: draw x_o1, then x_o2 given it, …, one variable at a time.
 
@@ -165,10 +168,15 @@ class AutoregressiveModel(nn.Module):
                 "auto" (default) takes "incremental" when the model provides it. Both draw the
                 same random numbers in the same order, so one generator gives both paths the
                 same samples (up to floating-point rounding).
+            temperature: divide every conditional's logits by this (discrete heads): 1 is the
+                model itself, below 1 sharper, above 1 flatter.
         Returns:
             (n, *shape) tensor on the model's device, in the model's dtype.
         """
         _validate.choice(method, "method", SAMPLING_METHODS)
+        temperature = _validate.real(temperature, "temperature", above=0)
+        if temperature != 1.0:
+            self.head.temper(torch.zeros(1, self.head.n_params), temperature)  # a discrete head?
         if method == "incremental" and not self.incremental:
             raise ValueError(
                 f"{type(self).__name__} has no incremental sampler (initial_state and step); "
@@ -184,6 +192,8 @@ class AutoregressiveModel(nn.Module):
             if not all_known[i]:
                 if not incremental:
                     params = self(x).reshape(n, self.n_dims, -1)[:, i]
+                if temperature != 1.0:
+                    params = self.head.temper(params, temperature)
                 value = self.head.sample(params, generator).to(x.dtype)
                 flat_x[:, i] = torch.where(flat_known[:, i], flat_x[:, i], value)
             if incremental and t + 1 < self.n_dims:

@@ -227,11 +227,12 @@ class MADE(AutoregressiveModel):
         given: Tensor | None = None,
         generator: torch.Generator | None = None,
         method: str = "auto",
+        temperature: float = 1.0,
     ) -> Tensor:
         """Ancestral sampling (D forward passes); an ensemble first picks one mask per sample,
         uniformly."""
         if self.n_masks == 1 or self.ensemble == "none":
-            return super().sample(n, given, generator, method)
+            return super().sample(n, given, generator, method, temperature)
         if self.ensemble == "logits":
             raise ValueError(
                 "ensemble='logits' is not a distribution and cannot be sampled; "
@@ -243,7 +244,7 @@ class MADE(AutoregressiveModel):
         for k in self._each_mask():
             rows = (picks == k).nonzero().flatten()
             if len(rows):
-                x[rows] = super().sample(len(rows), given[rows], generator, method)
+                x[rows] = super().sample(len(rows), given[rows], generator, method, temperature)
         return x
 
     def extra_repr(self) -> str:

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from armini import _validate
-from armini.heads import Bernoulli
+from armini.heads import Bernoulli, Categorical
 from armini.models.base import AutoregressiveModel
 
 MAX_TABLE_VARIABLES = 20  # 2^20 ≈ 10^6 entries; the checks enumerate at most as many inputs
@@ -174,3 +174,60 @@ class ChainRuleTable(AutoregressiveModel):
         out = torch.empty_like(logits_o)
         out[:, self.order] = logits_o
         return out.unsqueeze(-1)
+
+
+class BigramTable(AutoregressiveModel):
+    """The chain rule with a one-variable context: p(x) = p(x_1) Π_t p(x_t | x_{t−1}), one table
+    of K × K conditionals shared by every position (a Markov chain), plus p(x_1).
+
+    `logits[j]` holds the K logits of the next value after value j; row K is the start (the
+    context of x_1). The count table of a character model: `BigramTable.from_data(x, K)`.
+    Variables follow `order`, each conditioned on the one before it in the order.
+    """
+
+    def __init__(self, n_dims: int, n_values: int, order: Sequence[int] | None = None):
+        head = Categorical(n_values)
+        super().__init__(n_dims, head, order)
+        K = head.n_values
+        self.check_size(2 * (K + 1) * K, "the bigram table")
+        self.logits = nn.Parameter(torch.zeros(K + 1, K))  # row K: the start
+
+    @classmethod
+    def from_data(
+        cls, x: Tensor, n_values: int, alpha: float = 1.0, order: Sequence[int] | None = None
+    ) -> BigramTable:
+        """Smoothed counts of (previous, next) pairs in the rows of `x: (N, D)`, alpha added to
+        each: maximum likelihood when alpha = 0 (then an unseen pair gets probability 0)."""
+        x = _validate.tensor(x, "x", "of integer values, shape (N, D)")
+        if x.dim() != 2:
+            raise ValueError(f"x has shape {tuple(x.shape)}, expected (N, D)")
+        model = cls(x.shape[1], n_values, order)
+        x = model.validate(x)
+        alpha = _validate.real(alpha, "alpha (the count added to every pair)", minimum=0)
+        K = model.head.n_values
+        previous, current = model.contexts(x).flatten(), x[:, model.order].long().flatten()
+        counts = torch.zeros(K + 1, K, dtype=torch.float64, device=x.device)
+        counts.index_put_((previous, current), torch.ones_like(current, dtype=counts.dtype), True)
+        counts += alpha
+        with torch.no_grad():  # log of the frequencies; a row never seen stays uniform
+            total = counts.sum(1, keepdim=True)
+            rows = torch.where(total > 0, counts / total.clamp(min=1e-300), 1.0 / K)
+            model.logits.copy_(rows.log().clamp(min=-1e4))
+        return model
+
+    def contexts(self, x: Tensor) -> Tensor:
+        """The context of every variable, in the order: K (the start) for the first, then the
+        value before it. (B, D) -> (B, D) long."""
+        xo = x.reshape(len(x), -1)[:, self.order].long()
+        start = torch.full_like(xo[:, :1], self.head.n_values)
+        return torch.cat([start, xo[:, :-1]], dim=1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.logits[self.contexts(x)][:, torch.argsort(self.order)]  # (B, D, K)
+        return out.reshape(len(x), *self.shape, self.head.n_params)
+
+    def initial_state(self, n: int):
+        return self.logits[-1].expand(n, -1), None
+
+    def step(self, state, value: Tensor):
+        return self.logits[value.long()], None
