@@ -12,6 +12,8 @@ picture also exists where no widget frontend is running (a stored notebook, CI).
   time, with p(x_i = 1 | x_<i) of each pixel drawn so far and of the next one.
 - `made_explorer()`: MADE's masks for D variables, hidden layer sizes, an ordering and a seed;
   draws every mask and their product, the connectivity, strictly lower-triangular in the order.
+- `next_character_explorer(model, vocab)`: type a prefix, see p(next character | prefix) of a
+  character model and names sampled from the prefix, at a temperature.
 """
 
 from armini.widgets.chain_rule import (
@@ -35,6 +37,13 @@ from armini.widgets.made import (
     made_masks_report,
     parse_hidden,
 )
+from armini.widgets.next_char import (
+    NextCharacter,
+    NextCharacterExplorer,
+    draw_next_character,
+    next_character,
+    next_character_explorer,
+)
 from armini.widgets.sampling import (
     SamplingStep,
     SamplingStepper,
@@ -51,17 +60,22 @@ __all__ = [
     "ChainRuleReport",
     "MadeExplorer",
     "MadeMasks",
+    "NextCharacter",
+    "NextCharacterExplorer",
     "SamplingStep",
     "SamplingStepper",
     "chain_rule_explorer",
     "chain_rule_report",
     "draw_chain_rule",
     "draw_made",
+    "draw_next_character",
     "draw_sampling_step",
     "factorisation",
     "made_explorer",
     "made_masks_report",
     "make_order",
+    "next_character",
+    "next_character_explorer",
     "parse_hidden",
     "sample_trajectory",
     "sampling_stepper",
