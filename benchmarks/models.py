@@ -1,4 +1,5 @@
-"""Benchmark: every model of the course on the digits split, one row each.
+"""Benchmark: every model of the course on the digits split, and the character models on the
+first names, one row each.
 
     .venv/bin/python benchmarks/models.py            # prints a markdown table
     .venv/bin/python benchmarks/models.py --save     # also writes benchmarks/results.md
@@ -14,6 +15,7 @@ depend on the machine: the recorded table says which.
 from __future__ import annotations
 
 import argparse
+import datetime
 import math
 import platform
 import time
@@ -22,10 +24,11 @@ from pathlib import Path
 import torch
 
 import armini
-from armini.models import FVSBN, MADE, NADE, PerConditionalMLP
+from armini.models import FVSBN, MADE, NADE, RNN, BigramTable, PerConditionalMLP
+from armini.models.rnn import CELLS
 
 
-def rows():
+def digit_rows():
     binary = armini.data.digits()
     grey4 = armini.data.digits(levels=4)
     real = armini.data.digits(levels=17)
@@ -36,24 +39,42 @@ def rows():
         n_values=None,
         image_shape=(8, 8),
     )
-    yield "FVSBN", "binary", FVSBN(64), binary, {}
-    yield "NADE (d=32)", "binary", NADE(64, 32), binary, {}
-    yield "per-conditional MLP (d=8)", "binary", PerConditionalMLP(64, 8), binary, {}
-    yield "MADE (256)", "binary", MADE(64, (256,)), binary, {}
+    yield "FVSBN", "binary", FVSBN(64), binary
+    yield "NADE (d=32)", "binary", NADE(64, 32), binary
+    yield "per-conditional MLP (d=8)", "binary", PerConditionalMLP(64, 8), binary
+    yield "MADE (256)", "binary", MADE(64, (256,)), binary
     ensemble = MADE(64, (256,), n_masks=8, orderings="random")
-    yield "MADE (256), 8 orderings, mixture", "binary", ensemble, binary, {}
-    yield "FVSBN, softmax", "4 levels", FVSBN(64, armini.Categorical(4)), grey4, {}
-    yield "softmax NADE (d=32)", "4 levels", NADE(64, 32, armini.Categorical(4)), grey4, {}
+    yield "MADE (256), 8 orderings, mixture", "binary", ensemble, binary
+    for cell in CELLS:
+        yield f"RNN ({cell}, d=64)", "binary", RNN(64, 64, cell=cell), binary
+    yield "FVSBN, softmax", "4 levels", FVSBN(64, armini.Categorical(4)), grey4
+    yield "softmax NADE (d=32)", "4 levels", NADE(64, 32, armini.Categorical(4)), grey4
     rnade = NADE(64, 32, armini.MixtureOfGaussians(5))
     yield "RNADE (d=32, K=5)", "17 levels, dequantized", rnade, deq, {"lr": 3e-3}
 
 
-def measure(model, data, fit_kwargs, device):
+def name_rows():
+    names, vocab = armini.data.first_names()
+    D, K = names.n_dims, armini.Categorical(len(vocab))
+    yield "bigram counts (alpha = 1)", BigramTable(D, len(vocab)), names, {"count": True}
+    yield "FVSBN, softmax", FVSBN(D, K), names
+    yield "softmax NADE (d=64)", NADE(D, 64, K), names
+    yield "MADE (256)", MADE(D, (256,), K), names
+    for cell in CELLS:
+        yield f"RNN ({cell}, d=64)", RNN(D, 64, K, cell=cell), names
+
+
+def measure(model, data, options, device):
+    """Train (or count), then test NLL, parameters, training and sampling seconds."""
     armini.seed_everything(0)
-    model = model.to(device)
+    options = dict(options)
     data = data.to(device)
     start = time.perf_counter()
-    armini.fit(model, data, progress=False, **fit_kwargs)
+    if options.pop("count", False):  # a table: its maximum-likelihood counts, no training
+        model = type(model).from_data(data.train, model.head.n_values).to(device)
+    else:
+        model = model.to(device)
+        armini.fit(model, data, progress=False, **options)
     train_s = time.perf_counter() - start
     test = armini.evaluate(model, data.test)
     start = time.perf_counter()
@@ -61,7 +82,17 @@ def measure(model, data, fit_kwargs, device):
     if device.type == "cuda":
         torch.cuda.synchronize()
     sample_s = time.perf_counter() - start
-    return model.n_parameters(), test.nats, test.bits_per_dim, train_s, sample_s
+    return model, test, train_s, sample_s
+
+
+def table(header: list[str], align: str, rows):
+    """Print a markdown table row by row as it is measured; return its lines."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
+    print("\n".join(lines), flush=True)
+    for cells in rows:
+        lines.append("| " + " | ".join(cells) + " |")
+        print(lines[-1], flush=True)
+    return lines
 
 
 def main():
@@ -69,36 +100,59 @@ def main():
     parser.add_argument("--save", action="store_true", help="write benchmarks/results.md")
     args = parser.parse_args()
     device = armini.setup()
-    header = "| model | data | parameters | test NLL (nats) | bits/dim | train s | 100 samples ms |"
-    lines = [header, "|---|---|--:|--:|--:|--:|--:|"]
-    print(header, flush=True)
-    print(lines[1], flush=True)
-    for name, kind, model, data, kw in rows():
-        n, nats, bpd, train_s, sample_s = measure(model, data, kw, device)
-        cells = [
-            name,
-            kind,
-            f"{n:,}",
-            f"{nats:.2f}",
-            f"{bpd:.3f}",
-            f"{train_s:.1f}",
-            f"{1e3 * sample_s:.1f}",
-        ]
-        line = "| " + " | ".join(cells) + " |"
-        lines.append(line)
-        print(line, flush=True)
+
+    def digits():
+        for name, kind, model, data, *options in digit_rows():
+            model, test, train_s, sample_s = measure(model, data, *(options or [{}]), device)
+            yield [
+                name,
+                kind,
+                f"{model.n_parameters():,}",
+                f"{test.nats:.2f}",
+                f"{test.bits_per_dim:.3f}",
+                f"{train_s:.1f}",
+                f"{1e3 * sample_s:.1f}",
+            ]
+
+    def names():
+        _, vocab = armini.data.first_names()
+        for name, model, data, *options in name_rows():
+            model, test, train_s, sample_s = measure(model, data, *(options or [{}]), device)
+            per_char = test.nats * test.n / float(vocab.symbols(data.test).sum())
+            yield [
+                name,
+                f"{model.n_parameters():,}",
+                f"{test.nats:.2f}",
+                f"{per_char:.3f}",
+                f"{train_s:.1f}",
+                f"{1e3 * sample_s:.1f}",
+            ]
+
+    head = ["model", "data", "parameters", "test NLL (nats)", "bits/dim", "train s"]
+    digit_lines = table([*head, "100 samples ms"], ["---"] * 2 + ["--:"] * 5, digits())
+    print()
+    head = ["model", "parameters", "nats per name", "nats per character", "train s"]
+    name_lines = table([*head, "100 samples ms"], ["---"] + ["--:"] * 5, names())
     cpu = platform.processor() or platform.machine()
     machine = f"{cpu}, {torch.get_num_threads()} torch thread(s), device {device}"
     if args.save:
         note = (
-            "# Benchmark: models on the digits split\n\n"
+            "# Benchmark: every model on the digits split, and on the first names\n\n"
             f"Made by `python benchmarks/models.py --save` on {machine}, "
-            f"torch {torch.__version__}.\n"
+            f"torch {torch.__version__}, {datetime.date.today().isoformat()}.\n"
             "RNADE's NLL is that of a density over dequantized pixels in [0, 1) (it can be "
             f"negative); adding 64·ln 17 = {64 * math.log(17):.1f} nats gives an upper bound on "
             "the NLL of the 17 grey levels themselves.\n\n"
         )
-        Path(__file__).with_name("results.md").write_text(note + "\n".join(lines) + "\n")
+        names_note = (
+            "\n## First names\n\n"
+            "`armini.data.first_names()`: 16 symbols per name over 27 (the letters and the end "
+            "token '.', which also pads), on the same i % 6 split. Nats per character divide the "
+            "test NLL by the characters plus one end token per name (the padding after it is "
+            "certain, and every model learns that).\n\n"
+        )
+        text = note + "\n".join(digit_lines) + "\n" + names_note + "\n".join(name_lines) + "\n"
+        Path(__file__).with_name("results.md").write_text(text)
 
 
 if __name__ == "__main__":
