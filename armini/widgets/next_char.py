@@ -86,8 +86,8 @@ def draw_next_character(report: NextCharacter):
     labels = ["end" if c == "." else c for c in report.symbols]
     ax.bar(range(len(labels)), report.probs.numpy(), color="tab:blue")
     ax.set_xticks(range(len(labels)), labels=labels)
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("probability")
+    ax.set_ylim(0, min(1.0, 1.15 * float(report.probs.max())))
+    ax.set(xlabel="next character", ylabel="probability")
     shown = f"“{report.prefix}”" if report.prefix else "the empty prefix"
     ax.set_title(f"p(next character | {shown}), temperature {report.temperature:.2f}")
     fig.tight_layout()
