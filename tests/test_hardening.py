@@ -17,6 +17,7 @@ from armini.models import (
     RNN,
     Autoencoder,
     BigramTable,
+    CausalTransformer,
     ChainRuleTable,
     JointTable,
     PerConditionalMLP,
@@ -266,6 +267,7 @@ MODELS = {
     "RNN": lambda: RNN(6, 5, armini.Categorical(3), cell="gru"),
     "RNN lstm": lambda: RNN(6, 5, cell="lstm"),
     "BigramTable": lambda: BigramTable(6, 3),
+    "CausalTransformer": lambda: CausalTransformer(6, 8, 2, 2, armini.Categorical(3)),
 }
 
 

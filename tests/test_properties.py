@@ -28,6 +28,7 @@ from armini.models import (
     RNN,
     Autoencoder,
     BigramTable,
+    CausalTransformer,
     ChainRuleTable,
     JointTable,
     PerConditionalMLP,
@@ -129,6 +130,7 @@ BUILDERS = {
     "Autoencoder": lambda n, size, head, order: Autoencoder(n, size, 2),
     "RNN": lambda n, size, head, order: RNN(n, size, head, "gru", order),
     "BigramTable": lambda n, size, head, order: BigramTable(n, size, order),
+    "CausalTransformer": lambda n, size, head, order: CausalTransformer(n, 8, size, 1, head, order),
 }
 
 
@@ -200,6 +202,7 @@ FIXED = {
     "MADE ensemble": MADE(5, (6,), n_masks=3, orderings="random").eval(),
     "ChainRuleTable": ChainRuleTable(5).eval(),
     "RNN": RNN(5, 4, armini.Categorical(3), "lstm").eval(),
+    "CausalTransformer": CausalTransformer(5, 8, 2, 1, armini.Categorical(3)).eval(),
 }
 
 

@@ -1,5 +1,6 @@
 """One file per model family; every model is an `AutoregressiveModel`."""
 
+from armini.models.attention import CausalTransformer
 from armini.models.autoencoder import Autoencoder
 from armini.models.base import AutoregressiveModel
 from armini.models.fvsbn import FVSBN, MaskedLinear, order_mask
@@ -12,6 +13,7 @@ __all__ = [
     "FVSBN",
     "MADE",
     "Autoencoder",
+    "CausalTransformer",
     "made_masks",
     "NADE",
     "AutoregressiveModel",

@@ -72,13 +72,7 @@ class RNN(AutoregressiveModel):
     def inputs(self, x: Tensor) -> Tensor:
         """What the cell reads at each step: (B, D) -> (B, D, F + 1), in the order. Step t
         reads x_{t−1}, step 1 the start token: the shift that makes the model autoregressive."""
-        B = len(x)
-        feats = input_features(x.reshape(B, -1), self.head).reshape(B, self.n_dims, -1)
-        feats = feats[:, self.order]
-        start = torch.zeros(B, 1, feats.shape[-1] + 1, device=x.device, dtype=feats.dtype)
-        start[:, 0, -1] = 1.0
-        previous = torch.cat([feats[:, :-1], torch.zeros_like(feats[:, :-1, :1])], dim=-1)
-        return torch.cat([start, previous], dim=1)
+        return shifted_inputs(x, self.head, self.order)
 
     def _start_state(self, n: int):
         h = self.h0.expand(1, n, -1).contiguous()
@@ -93,18 +87,42 @@ class RNN(AutoregressiveModel):
     # -- sampling: carry the hidden state, one cell step per variable ---------------------------
     def initial_state(self, n: int):
         """Read the start token: h_1 = cell(h_0, start); its output is p(x_1)'s parameters."""
-        start = torch.zeros(n, 1, self.in_per_var + 1, device=self.device, dtype=self.dtype)
-        start[:, 0, -1] = 1.0
+        start = start_token(n, self.in_per_var, self.device, self.dtype)  # (n, 1, F + 1)
         out, state = self.rnn(start, self._start_state(n))
         return self.readout(out[:, 0]), (state, 0)
 
     def step(self, state, value: Tensor):
         """Read the value just drawn, h_{t+1} = cell(h_t, x_t); the next conditional."""
         hidden, t = state
-        feats = input_features(value[:, None], self.head)  # (n, F)
-        inp = torch.cat([feats, torch.zeros_like(feats[:, :1])], dim=-1)[:, None]
-        out, hidden = self.rnn(inp, hidden)
+        out, hidden = self.rnn(value_input(value, self.head), hidden)
         return self.readout(out[:, 0]), (hidden, t + 1)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, cell={self.cell!r}, n_hidden={self.n_hidden}"
+
+
+# -- inputs shifted by one, with a start token: shared by the sequence models -------------------
+
+
+def shifted_inputs(x: Tensor, head: Head, order: Tensor) -> Tensor:
+    """(B, D) -> (B, D, F + 1) in `order`: step t holds the features of the variable before it
+    (its value, or one-hot for a Categorical head) and a 0 flag; step 1 holds the start token,
+    features 0 and flag 1. A model whose output t reads steps ≤ t then reads exactly x_<t."""
+    B = len(x)
+    feats = input_features(x.reshape(B, -1), head).reshape(B, len(order), -1)[:, order]
+    start = start_token(B, feats.shape[-1], x.device, feats.dtype)
+    previous = torch.cat([feats[:, :-1], torch.zeros_like(feats[:, :-1, :1])], dim=-1)
+    return torch.cat([start, previous], dim=1)
+
+
+def start_token(n: int, n_features: int, device, dtype) -> Tensor:
+    """The start token for n sequences: (n, 1, F + 1), zero features and the flag 1."""
+    start = torch.zeros(n, 1, n_features + 1, device=device, dtype=dtype)
+    start[:, 0, -1] = 1.0
+    return start
+
+
+def value_input(value: Tensor, head: Head) -> Tensor:
+    """The input that the value just drawn, (n,), becomes at the next step: (n, 1, F + 1)."""
+    feats = input_features(value[:, None], head)  # (n, F)
+    return torch.cat([feats, torch.zeros_like(feats[:, :1])], dim=-1)[:, None]

@@ -14,8 +14,17 @@ picture also exists where no widget frontend is running (a stored notebook, CI).
   draws every mask and their product, the connectivity, strictly lower-triangular in the order.
 - `next_character_explorer(model, vocab)`: type a prefix, see p(next character | prefix) of a
   character model and names sampled from the prefix, at a temperature.
+- `attention_explorer(model, vocab)`: type a name, pick a position and a layer, see how much each
+  head of a causal Transformer attends to each earlier position.
 """
 
+from armini.widgets.attention import (
+    AttentionExplorer,
+    AttentionReport,
+    attention_explorer,
+    attention_report,
+    draw_attention,
+)
 from armini.widgets.chain_rule import (
     CENTRE_PIXELS,
     ORDERS,
@@ -53,6 +62,11 @@ from armini.widgets.sampling import (
 )
 
 __all__ = [
+    "AttentionExplorer",
+    "AttentionReport",
+    "attention_explorer",
+    "attention_report",
+    "draw_attention",
     "CENTRE_PIXELS",
     "MADE_ORDERINGS",
     "ORDERS",
