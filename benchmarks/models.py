@@ -24,7 +24,15 @@ from pathlib import Path
 import torch
 
 import armini
-from armini.models import FVSBN, MADE, NADE, RNN, BigramTable, PerConditionalMLP
+from armini.models import (
+    FVSBN,
+    MADE,
+    NADE,
+    RNN,
+    BigramTable,
+    CausalTransformer,
+    PerConditionalMLP,
+)
 from armini.models.rnn import CELLS
 
 
@@ -47,6 +55,10 @@ def digit_rows():
     yield "MADE (256), 8 orderings, mixture", "binary", ensemble, binary
     for cell in CELLS:
         yield f"RNN ({cell}, d=64)", "binary", RNN(64, 64, cell=cell), binary
+    small = CausalTransformer(64, 16, 2, 2)
+    yield "Transformer (d=16, 2 heads, 2 layers)", "binary", small, binary
+    wide = CausalTransformer(64, 32, 4, 2)
+    yield "Transformer (d=32, 4 heads, 2 layers), lr 0.003", "binary", wide, binary, {"lr": 3e-3}
     yield "FVSBN, softmax", "4 levels", FVSBN(64, armini.Categorical(4)), grey4
     yield "softmax NADE (d=32)", "4 levels", NADE(64, 32, armini.Categorical(4)), grey4
     rnade = NADE(64, 32, armini.MixtureOfGaussians(5))
@@ -62,6 +74,9 @@ def name_rows():
     yield "MADE (256)", MADE(D, (256,), K), names
     for cell in CELLS:
         yield f"RNN ({cell}, d=64)", RNN(D, 64, K, cell=cell), names
+    yield "Transformer (d=16, 2 heads, 2 layers)", CausalTransformer(D, 16, 2, 2, K), names
+    wide = CausalTransformer(D, 32, 4, 2, K)
+    yield "Transformer (d=32, 4 heads, 2 layers), lr 0.003", wide, names, {"lr": 3e-3}
 
 
 def measure(model, data, options, device):

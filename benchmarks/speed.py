@@ -19,7 +19,8 @@ Forward (log p(x) of a batch, no gradient; d = hidden units):
 Training step: forward and backward of the mean NLL at the batch size `fit` uses (64).
 
 Sampling: 100 samples, `method="passes"` (D forward passes) against `method="incremental"`
-(one state update per variable) for the models that have a state.
+(one state update per variable: NADE's running sum, FVSBN's logits, the RNN's hidden state,
+the Transformer's key/value cache) for the models that have a state.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from pathlib import Path
 import torch
 
 import armini
-from armini.models import FVSBN, MADE, NADE, PerConditionalMLP
+from armini.models import FVSBN, MADE, NADE, RNN, CausalTransformer, PerConditionalMLP
 
 HERE = Path(__file__).parent
 
@@ -133,11 +134,13 @@ def sampling_rows(dims, repeat, n_samples=100):
         "NADE (d=128)": lambda D: NADE(D, 128),
         "per-conditional MLP (d=8)": lambda D: PerConditionalMLP(D, 8),
         "MADE (256)": lambda D: MADE(D, (256,)),
+        "RNN (tanh, d=64)": lambda D: RNN(D, 64),
+        "Transformer (d=16, 2 heads, 2 layers)": lambda D: CausalTransformer(D, 16, 2, 2),
     }
     for D in dims:
         for name, build in models.items():
-            if D == 784 and name.startswith("per-conditional"):
-                continue  # 784·8 hidden units reading 784 inputs: 40 M weights, slow to build
+            if D == 784 and name.startswith(("per-conditional", "Transformer")):
+                continue  # 40 M weights to build; 784 passes of a 784-long attention: minutes
             model = build(D).eval()
             runs = {"passes": lambda m=model: m.sample(n_samples, method="passes")}
             if model.incremental:
