@@ -20,8 +20,10 @@ from armini.models import (
     BigramTable,
     CausalTransformer,
     ChainRuleTable,
+    GatedPixelCNN,
     JointTable,
     PerConditionalMLP,
+    PixelCNN,
 )
 from armini.train import Evaluation, History, TrainingDiverged, evaluate, fit
 
@@ -33,6 +35,8 @@ __all__ = [
     "NADE",
     "Autoencoder",
     "PerConditionalMLP",
+    "PixelCNN",
+    "GatedPixelCNN",
     "RNN",
     "AutoregressiveModel",
     "BigramTable",

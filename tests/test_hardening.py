@@ -19,8 +19,10 @@ from armini.models import (
     BigramTable,
     CausalTransformer,
     ChainRuleTable,
+    GatedPixelCNN,
     JointTable,
     PerConditionalMLP,
+    PixelCNN,
 )
 from armini.train import TrainingDiverged
 from armini.widgets import sample_trajectory
@@ -268,6 +270,8 @@ MODELS = {
     "RNN lstm": lambda: RNN(6, 5, cell="lstm"),
     "BigramTable": lambda: BigramTable(6, 3),
     "CausalTransformer": lambda: CausalTransformer(6, 8, 2, 2, armini.Categorical(3)),
+    "PixelCNN": lambda: PixelCNN((2, 3), armini.Categorical(3), 4, 2, 3, 3),
+    "GatedPixelCNN": lambda: GatedPixelCNN((2, 3), None, 4, 2, 3, 3),
 }
 
 

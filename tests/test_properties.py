@@ -30,8 +30,10 @@ from armini.models import (
     BigramTable,
     CausalTransformer,
     ChainRuleTable,
+    GatedPixelCNN,
     JointTable,
     PerConditionalMLP,
+    PixelCNN,
 )
 
 settings.register_profile(
@@ -131,6 +133,8 @@ BUILDERS = {
     "RNN": lambda n, size, head, order: RNN(n, size, head, "gru", order),
     "BigramTable": lambda n, size, head, order: BigramTable(n, size, order),
     "CausalTransformer": lambda n, size, head, order: CausalTransformer(n, 8, size, 1, head, order),
+    "PixelCNN": lambda n, size, head, order: PixelCNN((1, n), head, size, 1, 3, 3),  # raster only
+    "GatedPixelCNN": lambda n, size, head, order: GatedPixelCNN((n, 1), head, size, 2, 3, 3),
 }
 
 
@@ -203,6 +207,7 @@ FIXED = {
     "ChainRuleTable": ChainRuleTable(5).eval(),
     "RNN": RNN(5, 4, armini.Categorical(3), "lstm").eval(),
     "CausalTransformer": CausalTransformer(5, 8, 2, 1, armini.Categorical(3)).eval(),
+    "GatedPixelCNN": GatedPixelCNN((1, 5), armini.Categorical(3), 4, 2, 3, 3).eval(),
 }
 
 
