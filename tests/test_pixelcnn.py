@@ -113,13 +113,13 @@ def test_a_vertical_stack_read_without_the_shift_fails_the_checks(monkeypatch):
 # -- receptive field and blind spot ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("layers,first", [(1, 3), (3, 3), (2, 5)])
+@pytest.mark.parametrize("layers,first", [(1, 3), (4, 3), (3, 5)])
 def test_the_plain_models_dependencies_are_the_masks_geometry(layers, first):
     model = randomised(PixelCNN((7, 7), None, 8, layers, 3, first))
     dep = checks.dependency_matrix(model)
     for i in range(7):
         for j in range(7):
-            geometry = receptive_field((7, 7), [first] + [3] * layers, (i, j))
+            geometry = receptive_field((7, 7), [first] + [3] * (layers - 1), (i, j))
             assert torch.equal(dep[7 * i + j].reshape(7, 7), geometry), (i, j)
 
 
@@ -165,7 +165,7 @@ def test_save_and_load_give_the_same_log_prob(kind):
 
 
 def test_masked_weights_are_not_counted():
-    model = PixelCNN((8, 8), None, 4, 1, 3, 3)
+    model = PixelCNN((8, 8), None, 4, 2, 3, 3)
     masked = 4 * 1 * 4 + 4 + 4 * 4 * 5 + 4 + 4 * 4 + 4 + 4 * 1 + 1  # A 3×3, B 3×3, 1×1, 1×1
     assert model.n_parameters() == masked
     assert model.n_parameters() < sum(p.numel() for p in model.parameters())
@@ -189,4 +189,4 @@ def test_pixelcnn_arguments():
         PixelCNN(16)
     with pytest.raises(ValueError, match="outside"):
         receptive_field((4, 4), [3], (4, 0))
-    assert "n_layers=4" in repr(PixelCNN((4, 4)))
+    assert "n_layers=5" in repr(PixelCNN((4, 4)))

@@ -223,14 +223,14 @@ class _ImageModel(AutoregressiveModel):
 
 
 class PixelCNN(_ImageModel):
-    """Masked convolutions: one type-A layer (`first_kernel_size`), then `n_layers` residual
+    """Masked convolutions: one type-A layer (`first_kernel_size`), then `n_layers` − 1 residual
     blocks h ← h + conv_B(ReLU(h)) (`kernel_size`), then 1×1 type-B read-out layers.
 
     Args:
         image_shape: (H, W) or (C, H, W) (C = 3: colour), e.g. `data.image_shape`.
         head: Bernoulli() for binary pixels, Categorical(K) for K levels per channel.
         n_hidden: feature maps per layer (a multiple of C).
-        n_layers: type-B blocks after the type-A layer.
+        n_layers: masked k×k layers, the type-A layer included (1: that layer alone).
         kernel_size, first_kernel_size: odd kernel sizes of the B blocks and the A layer.
     """
 
@@ -239,7 +239,7 @@ class PixelCNN(_ImageModel):
         image_shape: Sequence[int] = (8, 8),
         head: Head | None = None,
         n_hidden: int = 32,
-        n_layers: int = 4,
+        n_layers: int = 5,
         kernel_size: int = 3,
         first_kernel_size: int = 5,
     ):
@@ -249,7 +249,7 @@ class PixelCNN(_ImageModel):
         self.first_kernel_size = _odd(first_kernel_size, "first_kernel_size")
         self.first = MaskedConv2d(conv_mask(first_kernel_size, "A", C, h, C))
         self.blocks = nn.ModuleList(
-            MaskedConv2d(conv_mask(kernel_size, "B", h, h, C)) for _ in range(n_layers)
+            MaskedConv2d(conv_mask(kernel_size, "B", h, h, C)) for _ in range(n_layers - 1)
         )
 
     def hidden(self, x: Tensor) -> Tensor:
@@ -311,7 +311,7 @@ class GatedPixelCNN(_ImageModel):
         image_shape: Sequence[int] = (8, 8),
         head: Head | None = None,
         n_hidden: int = 32,
-        n_layers: int = 4,
+        n_layers: int = 5,
         kernel_size: int = 3,
         first_kernel_size: int = 5,
     ):
