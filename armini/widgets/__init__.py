@@ -16,6 +16,9 @@ picture also exists where no widget frontend is running (a stored notebook, CI).
   character model and names sampled from the prefix, at a temperature.
 - `attention_explorer(model, vocab)`: type a name, pick a position and a layer, see how much each
   head of a causal Transformer attends to each earlier position.
+- `receptive_field_explorer()`: a plain or gated PixelCNN, a kernel size, a number of layers and
+  a pixel; draws which earlier pixels that pixel's conditional reads (from the model's
+  dependency matrix) and which it cannot: the plain model's blind spot, gone in the gated one.
 """
 
 from armini.widgets.attention import (
@@ -53,6 +56,13 @@ from armini.widgets.next_char import (
     next_character,
     next_character_explorer,
 )
+from armini.widgets.receptive_field import (
+    ReceptiveField,
+    ReceptiveFieldExplorer,
+    draw_receptive_field,
+    receptive_field_explorer,
+    receptive_field_report,
+)
 from armini.widgets.sampling import (
     SamplingStep,
     SamplingStepper,
@@ -76,6 +86,8 @@ __all__ = [
     "MadeMasks",
     "NextCharacter",
     "NextCharacterExplorer",
+    "ReceptiveField",
+    "ReceptiveFieldExplorer",
     "SamplingStep",
     "SamplingStepper",
     "chain_rule_explorer",
@@ -83,6 +95,7 @@ __all__ = [
     "draw_chain_rule",
     "draw_made",
     "draw_next_character",
+    "draw_receptive_field",
     "draw_sampling_step",
     "factorisation",
     "made_explorer",
@@ -91,6 +104,8 @@ __all__ = [
     "next_character",
     "next_character_explorer",
     "parse_hidden",
+    "receptive_field_explorer",
+    "receptive_field_report",
     "sample_trajectory",
     "sampling_stepper",
     "variable",
