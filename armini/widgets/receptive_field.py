@@ -140,8 +140,8 @@ def receptive_field_report(
 def draw_receptive_field(report: ReceptiveField, ax=None) -> Figure:
     """The image grid: the chosen pixel black, the earlier pixels it reads blue, the earlier
     pixels it does not read (the plain model's blind spot, or beyond the stack's reach) light
-    red, later pixels white; rows and columns counted from 1. Draws into `ax` if given (with a
-    shorter legend), else a new figure. Returns the figure; the image's values are LATER,
+    red, later pixels white; rows and columns counted from 1. Draws into `ax` if given (no
+    legend: the caller explains the colours), else a new figure with a legend. Returns the figure; the image's values are LATER,
     UNREAD, SEEN and PIXEL."""
     H, W = report.seen.shape
     standalone = ax is None
@@ -165,9 +165,10 @@ def draw_receptive_field(report: ReceptiveField, ax=None) -> Figure:
         (UNREAD, f"earlier, not read: {report.n_unread}"),
         (LATER, "not before it" + (f" ({report.n_leaks} read!)" if report.n_leaks else "")),
     ]
-    handles = [Patch(facecolor=cmap(c), edgecolor="0.6", label=text) for c, text in entries]
-    legend = dict(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False)
-    ax.legend(handles=handles, fontsize=7, handlelength=1.2, **legend)
+    if standalone:  # in a caller's panel the caller's caption explains the colours
+        handles = [Patch(facecolor=cmap(c), edgecolor="0.6", label=text) for c, text in entries]
+        legend = dict(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False)
+        ax.legend(handles=handles, fontsize=7, handlelength=1.2, **legend)
     if standalone:
         fig.tight_layout()
     return fig
