@@ -190,3 +190,4 @@ def test_pixelcnn_arguments():
     with pytest.raises(ValueError, match="outside"):
         receptive_field((4, 4), [3], (4, 0))
     assert "n_layers=5" in repr(PixelCNN((4, 4)))
+    assert PixelCNN((4, 4)).n_hidden == 32 and GatedPixelCNN((3, 4, 4)).n_hidden == 48

@@ -171,8 +171,9 @@ class _ImageModel(AutoregressiveModel):
     """Flat (B, C·H·W) images in the fixed pixel-then-colour order; subclasses provide
     `hidden(x)`, the last feature maps (B, n_hidden, H, W)."""
 
-    def __init__(self, image_shape, head: Head | None, n_hidden: int, n_layers: int):
+    def __init__(self, image_shape, head: Head | None, n_hidden: int | None, n_layers: int):
         C, H, W = _image_shape(image_shape)
+        n_hidden = (32 if C == 1 else 16 * C) if n_hidden is None else n_hidden
         n_hidden = _validate.integer(n_hidden, "n_hidden (feature maps per layer)", 1)
         if n_hidden % C:
             raise ValueError(
@@ -229,7 +230,8 @@ class PixelCNN(_ImageModel):
     Args:
         image_shape: (H, W) or (C, H, W) (C = 3: colour), e.g. `data.image_shape`.
         head: Bernoulli() for binary pixels, Categorical(K) for K levels per channel.
-        n_hidden: feature maps per layer (a multiple of C).
+        n_hidden: feature maps per layer, a multiple of C (None: 32 for grey images, 16 per
+            colour for colour ones).
         n_layers: masked k×k layers, the type-A layer included (1: that layer alone).
         kernel_size, first_kernel_size: odd kernel sizes of the B blocks and the A layer.
     """
@@ -238,7 +240,7 @@ class PixelCNN(_ImageModel):
         self,
         image_shape: Sequence[int] = (8, 8),
         head: Head | None = None,
-        n_hidden: int = 32,
+        n_hidden: int | None = None,
         n_layers: int = 5,
         kernel_size: int = 3,
         first_kernel_size: int = 5,
@@ -310,7 +312,7 @@ class GatedPixelCNN(_ImageModel):
         self,
         image_shape: Sequence[int] = (8, 8),
         head: Head | None = None,
-        n_hidden: int = 32,
+        n_hidden: int | None = None,
         n_layers: int = 5,
         kernel_size: int = 3,
         first_kernel_size: int = 5,
