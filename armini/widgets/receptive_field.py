@@ -141,8 +141,8 @@ def draw_receptive_field(report: ReceptiveField, ax=None) -> Figure:
     """The image grid: the chosen pixel black, the earlier pixels it reads blue, the earlier
     pixels it does not read (the plain model's blind spot, or beyond the stack's reach) light
     red, later pixels white; rows and columns counted from 1. Draws into `ax` if given (no
-    legend: the caller explains the colours), else a new figure with a legend. Returns the figure; the image's values are LATER,
-    UNREAD, SEEN and PIXEL."""
+    legend: the caller explains the colours), else a new figure with a legend. Returns the
+    figure; the image's values are LATER, UNREAD, SEEN and PIXEL."""
     H, W = report.seen.shape
     standalone = ax is None
     fig, ax = plt.subplots(figsize=(3.4, 3.9)) if standalone else (ax.figure, ax)
