@@ -183,7 +183,8 @@ def main():
     machine = f"{cpu}, {torch.get_num_threads()} torch thread(s), device {device}"
     if args.save:
         note = (
-            "# Benchmark: every model on the digits split, and on the first names\n\n"
+            "# Benchmark: every model on the digits split, the image models on 28×28 MNIST, and "
+            "the character models on the first names\n\n"
             f"Made by `python benchmarks/models.py --save` on {machine}, "
             f"torch {torch.__version__}, {datetime.date.today().isoformat()}.\n"
             "RNADE's NLL is that of a density over dequantized pixels in [0, 1) (it can be "
