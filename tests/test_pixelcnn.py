@@ -191,3 +191,12 @@ def test_pixelcnn_arguments():
         receptive_field((4, 4), [3], (4, 0))
     assert "n_layers=5" in repr(PixelCNN((4, 4)))
     assert PixelCNN((4, 4)).n_hidden == 32 and GatedPixelCNN((3, 4, 4)).n_hidden == 48
+
+
+def test_the_dependency_check_counts_a_tiny_real_dependency():
+    """In a deep gated stack the first pixel of a row reaches the last one through 9 saturated
+    gated layers: a change far below 1e-6 of the output, but a dependency all the same."""
+    model = randomised(GatedPixelCNN((10, 10), None, 8, 9, 3, 3))
+    x = checks._examples(model, 16, 0)
+    assert checks.dependency_matrix(model, x)[79, 70] == 1  # row 8: column 10 reads column 1
+    assert checks.dependency_matrix(model, x, tol=1e-6)[79, 70] == 0  # a tolerance misses it
