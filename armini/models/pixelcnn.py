@@ -171,8 +171,20 @@ class _ImageModel(AutoregressiveModel):
     """Flat (B, C·H·W) images in the fixed pixel-then-colour order; subclasses provide
     `hidden(x)`, the last feature maps (B, n_hidden, H, W)."""
 
-    def __init__(self, image_shape, head: Head | None, n_hidden: int | None, n_layers: int):
+    def __init__(
+        self,
+        image_shape,
+        head: Head | None,
+        n_hidden: int | None,
+        n_layers: int,
+        kernel_size: int,
+        first_kernel_size: int,
+    ):
         C, H, W = _image_shape(image_shape)
+        kernel_size, first_kernel_size = (
+            _odd(kernel_size),
+            _odd(first_kernel_size, "first_kernel_size"),
+        )
         n_hidden = (32 if C == 1 else 16 * C) if n_hidden is None else n_hidden
         n_hidden = _validate.integer(n_hidden, "n_hidden (feature maps per layer)", 1)
         if n_hidden % C:
@@ -187,6 +199,7 @@ class _ImageModel(AutoregressiveModel):
         head = Bernoulli() if head is None else head
         super().__init__(C * H * W, head, image_order(C, H, W))
         self.image_shape, self.n_hidden, self.n_layers = (C, H, W), n_hidden, n_layers
+        self.kernel_size, self.first_kernel_size = kernel_size, first_kernel_size
         self.check_size(40 * n_layers * n_hidden**2 + 4 * n_hidden * head.n_params)
         P = head.n_params  # the read-out: 1×1 type-B convolutions, colour c's params from group c
         self.output = nn.Sequential(
@@ -245,10 +258,8 @@ class PixelCNN(_ImageModel):
         kernel_size: int = 3,
         first_kernel_size: int = 5,
     ):
-        super().__init__(image_shape, head, n_hidden, n_layers)
+        super().__init__(image_shape, head, n_hidden, n_layers, kernel_size, first_kernel_size)
         C, h = self.image_shape[0], self.n_hidden
-        self.kernel_size = _odd(kernel_size)
-        self.first_kernel_size = _odd(first_kernel_size, "first_kernel_size")
         self.first = MaskedConv2d(conv_mask(first_kernel_size, "A", C, h, C))
         self.blocks = nn.ModuleList(
             MaskedConv2d(conv_mask(kernel_size, "B", h, h, C)) for _ in range(n_layers - 1)
@@ -317,10 +328,8 @@ class GatedPixelCNN(_ImageModel):
         kernel_size: int = 3,
         first_kernel_size: int = 5,
     ):
-        super().__init__(image_shape, head, n_hidden, n_layers)
+        super().__init__(image_shape, head, n_hidden, n_layers, kernel_size, first_kernel_size)
         C, h = self.image_shape[0], self.n_hidden
-        self.kernel_size = _odd(kernel_size)
-        self.first_kernel_size = _odd(first_kernel_size, "first_kernel_size")
         self.layers = nn.ModuleList(
             GatedLayer(
                 C if i == 0 else h, h, first_kernel_size if i == 0 else kernel_size, i == 0, C
