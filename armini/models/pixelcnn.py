@@ -173,12 +173,12 @@ class _ImageModel(AutoregressiveModel):
 
     def __init__(
         self,
-        image_shape,
-        head: Head | None,
-        n_hidden: int | None,
-        n_layers: int,
-        kernel_size: int,
-        first_kernel_size: int,
+        image_shape: Sequence[int] = (8, 8),
+        head: Head | None = None,
+        n_hidden: int | None = None,
+        n_layers: int = 5,
+        kernel_size: int = 3,
+        first_kernel_size: int = 5,
     ):
         C, H, W = _image_shape(image_shape)
         kernel_size, first_kernel_size = (
@@ -208,6 +208,11 @@ class _ImageModel(AutoregressiveModel):
             nn.ReLU(),
             MaskedConv2d(conv_mask(1, "B", self.n_hidden, C * P, C)),
         )
+        self.build_layers()
+
+    def build_layers(self) -> None:  # pragma: no cover - abstract
+        """The masked layers between the image and the read-out (subclasses)."""
+        raise NotImplementedError
 
     def image(self, x: Tensor) -> Tensor:
         """(B, C·H·W) values → (B, C, H, W) inputs: the values, scaled to [0, 1] for K levels."""
@@ -249,20 +254,11 @@ class PixelCNN(_ImageModel):
         kernel_size, first_kernel_size: odd kernel sizes of the B blocks and the A layer.
     """
 
-    def __init__(
-        self,
-        image_shape: Sequence[int] = (8, 8),
-        head: Head | None = None,
-        n_hidden: int | None = None,
-        n_layers: int = 5,
-        kernel_size: int = 3,
-        first_kernel_size: int = 5,
-    ):
-        super().__init__(image_shape, head, n_hidden, n_layers, kernel_size, first_kernel_size)
-        C, h = self.image_shape[0], self.n_hidden
-        self.first = MaskedConv2d(conv_mask(first_kernel_size, "A", C, h, C))
+    def build_layers(self) -> None:
+        C, h, k = self.image_shape[0], self.n_hidden, self.kernel_size
+        self.first = MaskedConv2d(conv_mask(self.first_kernel_size, "A", C, h, C))
         self.blocks = nn.ModuleList(
-            MaskedConv2d(conv_mask(kernel_size, "B", h, h, C)) for _ in range(n_layers - 1)
+            MaskedConv2d(conv_mask(k, "B", h, h, C)) for _ in range(self.n_layers - 1)
         )
 
     def hidden(self, x: Tensor) -> Tensor:
@@ -319,22 +315,11 @@ class GatedPixelCNN(_ImageModel):
     horizontal stack. Same arguments as `PixelCNN`. Every earlier pixel is in its receptive
     field once the stacks are deep enough to reach it: no blind spot."""
 
-    def __init__(
-        self,
-        image_shape: Sequence[int] = (8, 8),
-        head: Head | None = None,
-        n_hidden: int | None = None,
-        n_layers: int = 5,
-        kernel_size: int = 3,
-        first_kernel_size: int = 5,
-    ):
-        super().__init__(image_shape, head, n_hidden, n_layers, kernel_size, first_kernel_size)
+    def build_layers(self) -> None:
         C, h = self.image_shape[0], self.n_hidden
+        sizes = [self.first_kernel_size] + [self.kernel_size] * (self.n_layers - 1)
         self.layers = nn.ModuleList(
-            GatedLayer(
-                C if i == 0 else h, h, first_kernel_size if i == 0 else kernel_size, i == 0, C
-            )
-            for i in range(n_layers)
+            GatedLayer(C if i == 0 else h, h, k, i == 0, C) for i, k in enumerate(sizes)
         )
 
     def hidden(self, x: Tensor) -> Tensor:
