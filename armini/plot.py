@@ -262,3 +262,82 @@ def curves(
     if title:
         ax.set_title(title)
     return ax
+
+
+def _front(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    from armini.benchmark import pareto_front
+
+    return pareto_front(xs, ys)
+
+
+def leaderboard(rows: Sequence[Mapping], x: str = "parameters", ax=None, logx: bool = True):
+    """Test NLL (mean ± sd over seeds) of leaderboard rows against one of their costs
+    (`x`: "parameters", "train_s" or "sample_ms"); the Pareto front (no other row is both
+    cheaper and better) drawn as a line, its rows in black, the others in grey."""
+    labels = {"parameters": "parameters", "train_s": "training seconds per run"}
+    labels["sample_ms"] = "milliseconds for 100 samples"
+    x = _validate.choice(x, "x", tuple(labels))
+    if not isinstance(rows, Sequence) or not rows:
+        raise TypeError(f"rows must be a non-empty list of leaderboard rows, got {rows!r}")
+    xs = np.array([r[x] for r in rows], dtype=float)
+    ys = np.array([r["test_nll"] for r in rows], dtype=float)
+    sd = np.array([r["test_nll_sd"] or 0.0 for r in rows], dtype=float)
+    front = _front(xs, ys)
+    from armini.benchmark import short_name
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    for k, r in enumerate(rows):
+        colour = "black" if front[k] else "0.6"
+        ax.errorbar(xs[k], ys[k], yerr=sd[k], fmt="o", color=colour, markersize=4, capsize=2)
+        ax.annotate(short_name(r["name"]), (xs[k], ys[k]), fontsize=7, color=colour,
+                    xytext=(4, 3), textcoords="offset points")  # fmt: skip
+    order = np.argsort(xs[front])
+    ax.step(xs[front][order], ys[front][order], where="post", color="black", linewidth=0.8)
+    if logx:
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())
+    ax.set_xlabel(labels[x])
+    ax.set_ylabel("test NLL (nats)")
+    return ax
+
+
+def sample_panels(
+    panels: Mapping[str, Tensor], image_shape: tuple[int, ...] = (8, 8), ncols: int = 4,
+    images_per_row: int = 8,
+):  # fmt: skip
+    """One small image grid per model, side by side: `panels` maps a title to images."""
+    if not isinstance(panels, Mapping) or not panels:
+        raise TypeError(f"panels must be a non-empty dict {{title: images}}, got {panels!r}")
+    ncols = min(_validate.integer(ncols, "ncols", 1), len(panels))
+    images_per_row = _validate.integer(images_per_row, "images_per_row", 1)
+    nrows = math.ceil(len(panels) / ncols)
+    rows_of_images = max(math.ceil(len(v) / images_per_row) for v in panels.values())
+    height = 2.6 * rows_of_images / images_per_row + 0.4  # square images, a title above
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, height * nrows), squeeze=False)
+    for ax, (title, images) in zip(axes.flat, panels.items(), strict=False):
+        image_grid(images, image_shape, ncols=images_per_row, ax=ax)
+        ax.set_title(title, fontsize=8)
+    for ax in axes.flat[len(panels) :]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def ranking(rows: Sequence[Mapping], ax=None, key: str = "test_nll"):
+    """Leaderboard rows sorted by mean test NLL, best at the top, each with its seed spread
+    (± one standard deviation) and the spread of every single run as dots."""
+    if not isinstance(rows, Sequence) or not rows:
+        raise TypeError(f"rows must be a non-empty list of leaderboard rows, got {rows!r}")
+    rows = sorted(rows, key=lambda r: r[key], reverse=True)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 0.3 * len(rows) + 0.8))
+    for k, r in enumerate(rows):
+        runs = [run[key] for run in r.get("runs", [])]
+        ax.plot(runs, [k] * len(runs), "o", color="0.7", markersize=3)
+        ax.errorbar(r[key], k, xerr=r.get(f"{key}_sd") or 0, fmt="o", color="black",
+                    markersize=4, capsize=3)  # fmt: skip
+    ax.set_yticks(range(len(rows)), [r["name"] for r in rows], fontsize=8)
+    ax.set_xlabel("test NLL (nats): mean ± sd over seeds (black), each seed (grey)")
+    ax.grid(axis="x", color="0.9")
+    return ax
