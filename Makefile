@@ -26,7 +26,7 @@ export MKL_CBWR ?= AVX2
 export ONEDNN_MAX_CPU_ISA ?= AVX2
 endif
 
-.PHONY: setup lab test lint unit nbval notebooks format benchmark clean
+.PHONY: setup lab test lint unit nbval notebooks format benchmark leaderboard clean
 
 setup: $(STAMP)
 
@@ -63,6 +63,11 @@ notebooks: setup
 benchmark: setup
 	$(BIN)/python benchmarks/models.py --save
 	$(BIN)/python benchmarks/speed.py --save
+
+# The leaderboard of notebook 09: every model, one protocol, three seeds (~1.5 h on one core).
+leaderboard: setup
+	$(BIN)/python -m armini.benchmark --data digits --save
+	$(BIN)/python -m armini.benchmark --data mnist --save
 
 format: setup
 	$(BIN)/ruff format armini tests notebooks benchmarks

@@ -270,6 +270,26 @@ def _front(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     return pareto_front(xs, ys)
 
 
+def _labels(ax, xs, ys, names, front):
+    """Name each point, beside it where the name overlaps no name already placed."""
+    renderer = ax.figure.canvas.get_renderer()
+    placed = []
+    spots = [((4, 3), "left"), ((4, -10), "left"), ((-4, 3), "right"), ((-4, -10), "right")]
+    for k in np.argsort(-np.asarray(ys)):  # from the top down
+        colour = "black" if front[k] else "0.6"
+        for offset, ha in spots:
+            label = ax.annotate(names[k], (xs[k], ys[k]), xytext=offset, textcoords="offset points",
+                                fontsize=7, color=colour, ha=ha)  # fmt: skip
+            box = label.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed):
+                break
+            label.remove()
+        else:
+            label = ax.annotate(names[k], (xs[k], ys[k]), xytext=spots[0][0],
+                                textcoords="offset points", fontsize=7, color=colour)  # fmt: skip
+        placed.append(label.get_window_extent(renderer))
+
+
 def leaderboard(rows: Sequence[Mapping], x: str = "parameters", ax=None, logx: bool = True):
     """Test NLL (mean ± sd over seeds) of leaderboard rows against one of their costs
     (`x`: "parameters", "train_s" or "sample_ms"); the Pareto front (no other row is both
@@ -287,15 +307,15 @@ def leaderboard(rows: Sequence[Mapping], x: str = "parameters", ax=None, logx: b
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
-    for k, r in enumerate(rows):
+    for k in range(len(rows)):
         colour = "black" if front[k] else "0.6"
         ax.errorbar(xs[k], ys[k], yerr=sd[k], fmt="o", color=colour, markersize=4, capsize=2)
-        ax.annotate(short_name(r["name"]), (xs[k], ys[k]), fontsize=7, color=colour,
-                    xytext=(4, 3), textcoords="offset points")  # fmt: skip
+    if logx:
+        ax.set_xscale("log")
+    _labels(ax, xs, ys, [short_name(r["name"]) for r in rows], front)
     order = np.argsort(xs[front])
     ax.step(xs[front][order], ys[front][order], where="post", color="black", linewidth=0.8)
     if logx:
-        ax.set_xscale("log")
         ax.xaxis.set_minor_formatter(plt.NullFormatter())
     ax.set_xlabel(labels[x])
     ax.set_ylabel("test NLL (nats)")
