@@ -136,3 +136,41 @@ def test_bad_image_shape_names_the_expected_forms():
         armini.plot.image_grid(torch.zeros(2, 64), (3, 8, 8))
     with pytest.raises(ValueError, match="vmax must be a finite number > 0, got 0"):
         armini.plot.image_grid(x, (3, 8, 8), vmax=0)
+
+
+def _rows():
+    names = ["FVSBN", "NADE (d=32)", "MADE (256)", "PixelCNN (32 maps, 5 layers)"]
+    nlls, params = [18.2, 17.3, 17.4, 18.3], [2080, 4192, 16704, 22113]
+    return [
+        {"name": n, "test_nll": y, "test_nll_sd": 0.1, "parameters": p, "train_s": 1.0 + k}
+        | {"sample_ms": 10.0 * (k + 1), "runs": [{"test_nll": y - 0.1}, {"test_nll": y + 0.1}]}
+        for k, (n, y, p) in enumerate(zip(names, nlls, params, strict=True))
+    ]
+
+
+def test_leaderboard_draws_the_front_black_and_the_rest_grey():
+    ax = armini.plot.leaderboard(_rows(), "parameters")
+    colours = {t.get_text(): t.get_color() for t in ax.texts}
+    assert colours == {"FVSBN": "black", "NADE": "black", "MADE": "0.6", "PixelCNN": "0.6"}
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "parameters"
+    boxes = [t.get_window_extent(ax.figure.canvas.get_renderer()) for t in ax.texts]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    with pytest.raises(ValueError, match="x must be one of"):
+        armini.plot.leaderboard(_rows(), "epochs")
+    with pytest.raises(TypeError, match="non-empty list of leaderboard rows"):
+        armini.plot.leaderboard([])
+
+
+def test_ranking_puts_the_best_row_on_top():
+    ax = armini.plot.ranking(_rows())
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[-1] == "NADE (d=32)" and labels[0] == "PixelCNN (32 maps, 5 layers)"
+
+
+def test_sample_panels_draws_one_grid_per_model():
+    panels = {"a": torch.zeros(16, 64), "b": torch.ones(8, 64), "c": torch.zeros(4, 64)}
+    fig = armini.plot.sample_panels(panels, (8, 8), ncols=2)
+    titled = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titled == ["a", "b", "c"] and len(fig.axes) == 4  # the fourth is blank
+    with pytest.raises(TypeError, match="non-empty dict"):
+        armini.plot.sample_panels({})
