@@ -64,7 +64,7 @@ benchmark: setup
 	$(BIN)/python benchmarks/models.py --save
 	$(BIN)/python benchmarks/speed.py --save
 
-# The leaderboard of notebook 09: every model, one protocol, three seeds (~1.5 h on one core).
+# The leaderboard of notebook 09: every model, one protocol, three seeds (~1 h 40 min on one core).
 leaderboard: setup
 	$(BIN)/python -m armini.benchmark --data digits --save
 	$(BIN)/python -m armini.benchmark --data mnist --save

@@ -153,3 +153,19 @@ def test_the_committed_records_hold_every_row_of_their_data_set(data_name):
         assert len(row["runs"]) == len(benchmark.PROTOCOLS[data_name].seeds)
         assert np.isfinite(row["test_nll"]) and row["test_nll_sd"] is not None
     assert benchmark.path(data_name, suffix=".md").read_text() == benchmark.to_markdown(record)
+
+
+def test_paired_gaps_and_fits_compute_from_the_record():
+    per_image = {"a": [1.0, 2.0, 3.0, 4.0], "b": [2.0, 2.5, 4.0, 5.5]}  # b − a: 1, .5, 1, 1.5
+    rows = [
+        {"name": n, "test_nll": sum(v) / 4, "test_nll_sd": 0.3, "test_nll_per_image": v}
+        | {"parameters": 1, "runs": [{"train_nll": 1.0, "test_nll": 2.0, "best_epoch": 5}] * 3}
+        for n, v in per_image.items()
+    ]
+    (gap,) = benchmark.paired_gaps({"rows": rows[::-1]})  # the best is found, not assumed
+    assert gap["name"] == "b" and gap["seed0"] == pytest.approx(1.0)
+    assert gap["paired_se"] == pytest.approx(statistics.stdev([1, 0.5, 1, 1.5]) / 2)
+    assert gap["combined_se"] == pytest.approx((gap["paired_se"] ** 2 + 2 * 0.09 / 3) ** 0.5)
+    assert gap["unpaired_se"] > gap["paired_se"]  # the shared difficulty of the images
+    fit = benchmark.fits({"rows": rows})[1]
+    assert fit["gap"] == pytest.approx(3.5 - 1.0) and fit["best_epochs"] == [5, 5, 5]
