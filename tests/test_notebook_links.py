@@ -52,3 +52,10 @@ def test_a_dead_reference_is_found():
         "01_chain_rules",
         "03",
     ]
+
+
+def test_no_nbval_comment_stands_in_the_code_a_student_reads():
+    # nbval's cell tag `nbval-ignore-output` does the same out of the reader's sight
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        assert not [c for c in nb.cells if "NBVAL" in c.source], path.name
