@@ -45,6 +45,17 @@ def test_a_causal_mask_off_by_one_fails_the_checks(diagonal):
         checks.assert_normalized(model)
 
 
+def test_the_cached_sampler_reads_the_same_mask_as_the_forward_pass():
+    # a stricter mask (position t may not read itself; position 1 reads nothing) is still a
+    # valid autoregressive model: both samplers must draw from it, not from the default mask
+    model = randomised(CausalTransformer(4, 8, 2, 2, armini.Categorical(3)))
+    model.causal = torch.ones(4, 4, dtype=torch.bool).tril(-1)
+    checks.assert_autoregressive(model)
+    checks.assert_normalized(model)
+    for method in ("passes", "incremental"):
+        checks.assert_samples_match(model, n_samples=30000, method=method)
+
+
 def test_attention_weights_are_causal_distributions_and_reproduce_the_output():
     model = randomised(CausalTransformer(6, 8, 2, 2, armini.Categorical(3), [5, 0, 4, 1, 3, 2]))
     x = torch.randint(0, 3, (4, 6)).float()

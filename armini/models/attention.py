@@ -62,13 +62,15 @@ class CausalSelfAttention(nn.Module):
         scores = q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5
         return torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
 
-    def step(self, x: Tensor, cache: tuple[Tensor, Tensor] | None):
+    def step(self, x: Tensor, cache: tuple[Tensor, Tensor] | None, mask: Tensor):
         """One new position x (B, 1, d) against the cached keys and values of the earlier ones
-        (all of which it may read); returns its output and the cache grown by one."""
+        and its own; `mask` (t + 1,) is its row of the attention mask, the same row `forward`
+        uses. Returns its output and the cache grown by one."""
         q, k, v = self._heads(x)
         if cache is not None:
             k, v = torch.cat([cache[0], k], dim=2), torch.cat([cache[1], v], dim=2)
-        return self._merge(F.scaled_dot_product_attention(q, k, v)), (k, v)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[None, :])
+        return self._merge(y), (k, v)
 
 
 class Block(nn.Module):
@@ -84,8 +86,8 @@ class Block(nn.Module):
         x = x + self.attention(self.ln1(x), mask)
         return x + self.mlp(self.ln2(x))
 
-    def step(self, x: Tensor, cache):
-        a, cache = self.attention.step(self.ln1(x), cache)
+    def step(self, x: Tensor, cache, mask: Tensor):
+        a, cache = self.attention.step(self.ln1(x), cache, mask)
         x = x + a
         return x + self.mlp(self.ln2(x)), cache
 
@@ -178,7 +180,7 @@ class CausalTransformer(AutoregressiveModel):
     def _step(self, h: Tensor, caches: list, t: int):
         caches = list(caches)
         for i, block in enumerate(self.blocks):
-            h, caches[i] = block.step(h, caches[i])
+            h, caches[i] = block.step(h, caches[i], self.causal[t, : t + 1])
         return self.readout(self.ln(h))[:, 0], (caches, t)
 
     def extra_repr(self) -> str:
