@@ -12,6 +12,9 @@ PORT    ?= 8888
 BROWSER ?= yes
 TOKEN   ?=
 
+# Tests and notebooks run in parallel, one process per core, each notebook or test file whole
+# in one process (`make test JOBS=1` runs them one after the other).
+JOBS ?= auto
 # The stored notebook outputs were made on the CPU; nbval compares against them there.
 NBVAL_DEVICE ?= cpu
 # The models are small: one thread per process is as fast on 2 cores and never oversubscribes.
@@ -50,14 +53,14 @@ lint: setup
 	$(BIN)/ruff format --check armini tests notebooks benchmarks
 
 unit: setup
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests
 
 nbval: setup
-	ARMINI_DEVICE=$(NBVAL_DEVICE) $(BIN)/python -m pytest --nbval notebooks \
+	ARMINI_DEVICE=$(NBVAL_DEVICE) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval notebooks \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
 notebooks: setup
-	ARMINI_DEVICE=$(NBVAL_DEVICE) $(BIN)/python tests/execute_notebooks.py notebooks/*.ipynb
+	ARMINI_DEVICE=$(NBVAL_DEVICE) $(BIN)/python tests/execute_notebooks.py notebooks/*.ipynb notebooks/solutions/*.ipynb
 
 # Re-run the benchmarks and record their tables (benchmarks/*.md, *.json); minutes, not seconds.
 benchmark: setup
