@@ -1,6 +1,8 @@
 """No cross-reference points to a notebook that is not there: every `NN_topic` name and every
-"notebook NN" in the notebooks' Markdown, their code and the README names an existing file."""
+"notebook NN" in the notebooks' Markdown, their code and the README names an existing file, and
+every exercise links to its worked solution, a heading of `solutions/NN_topic_solutions.ipynb`."""
 
+import itertools
 import re
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+SOLUTIONS = sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*_solutions.ipynb"))
 NAME = re.compile(r"\b(\d\d_[a-z][a-z0-9_]*)")
 NUMBER = re.compile(r"\bnotebooks (\d\d)(?:–|-| and | to )(\d\d)\b|\bnotebooks? (\d\d)\b")
 
@@ -23,13 +26,13 @@ def dead_references(text: str, stems: set[str]) -> list[str]:
 
 
 def _texts():
-    for path in NOTEBOOKS:
+    for path in NOTEBOOKS + SOLUTIONS:
         nb = nbformat.read(path, as_version=4)
         yield path.name, "\n".join(c.source for c in nb.cells)
     yield "README.md", (ROOT / "README.md").read_text()
 
 
-STEMS = {p.stem for p in NOTEBOOKS}
+STEMS = {p.stem for p in NOTEBOOKS + SOLUTIONS}
 
 
 def test_the_collection_has_all_ten_notebooks():
@@ -56,6 +59,78 @@ def test_a_dead_reference_is_found():
 
 def test_no_nbval_comment_stands_in_the_code_a_student_reads():
     # nbval's cell tag `nbval-ignore-output` does the same out of the reader's sight
-    for path in NOTEBOOKS:
+    for path in NOTEBOOKS + SOLUTIONS:
         nb = nbformat.read(path, as_version=4)
         assert not [c for c in nb.cells if "NBVAL" in c.source], path.name
+
+
+EXERCISE = re.compile(r"^\d+\. \*\*(.+?)\.?\*\*", re.M)  # 1. **Title.** ...
+HEADING = re.compile(r"^## Exercise (\d+): (.+?)\s*$", re.M)
+
+
+def exercises(nb) -> list[tuple[str, str]]:
+    """(title, text) of each numbered exercise in the notebook's `## Exercises` section."""
+    cell = next(c.source for c in nb.cells if "## Exercises" in c.source)
+    section = cell[cell.index("## Exercises") :].split("\n\nNext,")[0]
+    starts = [m.start() for m in EXERCISE.finditer(section)] + [len(section)]
+    return [
+        (EXERCISE.match(section, a).group(1), section[a:b]) for a, b in itertools.pairwise(starts)
+    ]
+
+
+def anchor(heading: str) -> str:
+    """The id JupyterLab gives a Markdown heading: its text with spaces as hyphens."""
+    return heading.replace(" ", "-")
+
+
+def missing_solution_links(source, solution, stem: str) -> list[str]:
+    """The exercises of `source` whose solution heading or link to it is missing."""
+    headings = dict(HEADING.findall("\n".join(c.source for c in solution.cells)))
+    missing = []
+    for k, (title, text) in enumerate(exercises(source), start=1):
+        link = f"(solutions/{stem}_solutions.ipynb#{anchor(f'Exercise {k}: {title}')})"
+        if headings.get(str(k)) != title or link not in text:
+            missing.append(f"exercise {k}: {title}")
+    return missing
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_every_exercise_links_to_its_worked_solution(path):
+    solution_path = ROOT / "notebooks" / "solutions" / f"{path.stem}_solutions.ipynb"
+    assert solution_path.exists(), f"{path.name} has no solution notebook"
+    source = nbformat.read(path, as_version=4)
+    solution = nbformat.read(solution_path, as_version=4)
+    assert exercises(source), f"{path.name} has no exercises"
+    assert missing_solution_links(source, solution, path.stem) == []
+    headings = HEADING.findall("\n".join(c.source for c in solution.cells))
+    assert [int(k) for k, _ in headings] == list(range(1, len(exercises(source)) + 1))
+
+
+def test_a_missing_solution_link_is_found():
+    exercise = "## Exercises\n\n1. **Orders.** Try it. ([solution]({link}))\n2. **Sizes.** Count.\n"
+    link = "solutions/01_x_solutions.ipynb#Exercise-1:-Orders"
+    source = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell(exercise.format(link=link))]
+    )
+    solution = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("## Exercise 1: Orders\n\n## Exercise 2: Sizes")]
+    )
+    assert missing_solution_links(source, solution, "01_x") == ["exercise 2: Sizes"]
+    solution.cells[0].source = "## Exercise 1: Order"  # a heading that no longer matches
+    assert missing_solution_links(source, solution, "01_x") == [
+        "exercise 1: Orders",
+        "exercise 2: Sizes",
+    ]
+
+
+def test_each_notebook_links_to_the_errata_of_the_notes_it_resolves():
+    glossary = (ROOT / "notebooks" / "glossary.md").read_text()
+    errata = glossary[glossary.index("## Errata of the notes") :].splitlines()
+    rows = [r for r in errata if r.startswith("| ") and not r.startswith("| the notes say")]
+    where = {n for r in rows for n in re.findall(r"\b(\d\d)\b", r.rstrip(" |").rsplit("|", 1)[-1])}
+    assert where >= {"02", "03", "04", "05", "07", "08"}
+    for path in NOTEBOOKS:
+        if path.stem[:2] in where:
+            nb = nbformat.read(path, as_version=4)
+            text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+            assert "(glossary.md#Errata-of-the-notes)" in text, path.name
