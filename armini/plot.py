@@ -233,6 +233,30 @@ def matrix(
     return ax
 
 
+def attention_maps(
+    weights, rows: Sequence[str], columns: Sequence[str], cmap: str | Colormap = "Purples"
+):
+    """Attention weights `(L, H, T, S)` (layers, heads, the positions that read, the positions
+    they read), one labelled panel per layer and head on one scale from 0 to 1, with a shared
+    colour bar. Returns the figure."""
+    a = _array(weights, "weights")
+    if a.ndim != 4 or a.size == 0:
+        raise ValueError(f"weights must be (layers, heads, T, S), got shape {a.shape}")
+    L, H, T, S = a.shape
+    if len(rows) != T or len(columns) != S:
+        raise ValueError(
+            f"rows and columns must label the {T} × {S} weights, got {len(rows)} and {len(columns)}"
+        )
+    fig, axes = plt.subplots(L, H, figsize=(4.5 * H, 4 * L), layout="constrained", squeeze=False)
+    for (layer, head), ax in np.ndenumerate(axes):
+        title = f"layer {layer + 1}, head {head + 1}"
+        matrix(a[layer, head], ax=ax, cmap=cmap, title=title, vmin=0, vmax=1)
+        ax.set_xticks(range(S), labels=columns, fontsize=8)
+        ax.set_yticks(range(T), labels=rows, fontsize=8)
+    fig.colorbar(axes.flat[-1].images[0], ax=axes, shrink=0.6, label="attention weight")
+    return fig
+
+
 def curves(
     series: Mapping[str, Sequence[float]],
     ax=None,

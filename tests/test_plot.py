@@ -174,3 +174,19 @@ def test_sample_panels_draws_one_grid_per_model():
     assert titled == ["a", "b", "c"] and len(fig.axes) == 4  # the fourth is blank
     with pytest.raises(TypeError, match="non-empty dict"):
         armini.plot.sample_panels({})
+
+
+def test_attention_maps_label_every_layer_and_head_on_one_scale():
+    weights = torch.softmax(torch.randn(2, 3, 4, 5), dim=-1)
+    fig = armini.plot.attention_maps(weights, list("abcd"), list("vwxyz"))
+    panels = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in panels] == [
+        f"layer {layer}, head {head}" for layer in (1, 2) for head in (1, 2, 3)
+    ]
+    assert all(ax.images[0].get_clim() == (0, 1) for ax in panels)
+    assert [t.get_text() for t in panels[0].get_xticklabels()] == list("vwxyz")
+    assert len(fig.axes) == 7  # six panels and one shared colour bar
+    with pytest.raises(ValueError, match="rows and columns must label the 4 × 5 weights"):
+        armini.plot.attention_maps(weights, list("abc"), list("vwxyz"))
+    with pytest.raises(ValueError, match=r"weights must be \(layers, heads, T, S\)"):
+        armini.plot.attention_maps(weights[0], list("abcd"), list("vwxyz"))
