@@ -29,7 +29,7 @@ export MKL_CBWR ?= AVX2
 export ONEDNN_MAX_CPU_ISA ?= AVX2
 endif
 
-.PHONY: setup lab test lint unit nbval notebooks format benchmark leaderboard clean
+.PHONY: setup lab test lint unit nbval notebooks site format benchmark leaderboard clean
 
 setup: $(STAMP)
 
@@ -62,6 +62,11 @@ nbval: setup
 notebooks: setup
 	ARMINI_DEVICE=$(NBVAL_DEVICE) $(BIN)/python tests/execute_notebooks.py notebooks/*.ipynb notebooks/solutions/*.ipynb
 
+# The static course site: every notebook, its solutions and the glossary as HTML, with an index,
+# navigation and a local MathJax; open site/index.html, no network needed.
+site: setup
+	$(BIN)/python tests/build_site.py --out site
+
 # Re-run the benchmarks and record their tables (benchmarks/*.md, *.json); minutes, not seconds.
 benchmark: setup
 	$(BIN)/python benchmarks/models.py --save
@@ -77,4 +82,4 @@ format: setup
 	$(BIN)/ruff check --fix armini tests notebooks benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache armini.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache armini.egg-info site
