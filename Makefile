@@ -29,7 +29,7 @@ export MKL_CBWR ?= AVX2
 export ONEDNN_MAX_CPU_ISA ?= AVX2
 endif
 
-.PHONY: setup lab test lint unit nbval notebooks site format benchmark leaderboard clean
+.PHONY: setup lab test lint unit nbval notebooks site slides format benchmark leaderboard clean
 
 setup: $(STAMP)
 
@@ -67,6 +67,11 @@ notebooks: setup
 site: setup
 	$(BIN)/python tests/build_site.py --out site
 
+# Lecture slides: every notebook as a reveal.js slide show in slides/, from its executed outputs;
+# reveal.js, require.js and jQuery are vendored (vendor/), so the slides show with no network.
+slides: setup
+	$(BIN)/python tests/build_slides.py --out slides
+
 # Re-run the benchmarks and record their tables (benchmarks/*.md, *.json); minutes, not seconds.
 benchmark: setup
 	$(BIN)/python benchmarks/models.py --save
@@ -82,4 +87,4 @@ format: setup
 	$(BIN)/ruff check --fix armini tests notebooks benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache armini.egg-info site
+	rm -rf $(VENV) .pytest_cache .ruff_cache armini.egg-info site slides
