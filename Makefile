@@ -29,7 +29,7 @@ export MKL_CBWR ?= AVX2
 export ONEDNN_MAX_CPU_ISA ?= AVX2
 endif
 
-.PHONY: setup lab test lint unit nbval notebooks site slides format benchmark leaderboard clean
+.PHONY: setup lab test lint unit nbval notebooks site slides browser-test format benchmark leaderboard clean
 
 setup: $(STAMP)
 
@@ -53,7 +53,7 @@ lint: setup
 	$(BIN)/ruff format --check armini tests notebooks benchmarks
 
 unit: setup
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests --ignore=tests/browser
 
 nbval: setup
 	ARMINI_DEVICE=$(NBVAL_DEVICE) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval notebooks \
@@ -72,6 +72,16 @@ site: setup
 slides: setup
 	$(BIN)/python tests/build_slides.py --out slides
 
+# Real-browser checks, offline, in headless Chromium: the site and the slides render their math
+# and figures and fetch nothing. Needs Debian's chromium (`apt install chromium`); Playwright is
+# installed into .venv on first use (requirements-browser.txt). Screenshots: browser-test-output/.
+browser-test: setup
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+		{ echo "make browser-test needs Chromium: apt install chromium"; exit 1; }
+	@$(BIN)/python -c "import playwright" 2>/dev/null || \
+		$(BIN)/python -m pip install --quiet -r requirements-browser.txt
+	$(BIN)/python -m pytest tests/browser -p no:cacheprovider
+
 # Re-run the benchmarks and record their tables (benchmarks/*.md, *.json); minutes, not seconds.
 benchmark: setup
 	$(BIN)/python benchmarks/models.py --save
@@ -87,4 +97,4 @@ format: setup
 	$(BIN)/ruff check --fix armini tests notebooks benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache armini.egg-info site slides
+	rm -rf $(VENV) .pytest_cache .ruff_cache armini.egg-info site slides browser-test-output
