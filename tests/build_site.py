@@ -15,6 +15,7 @@ import argparse
 import html
 import re
 import shutil
+from functools import cache
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -33,6 +34,11 @@ NAV_STYLE = (
 )
 
 
+def course_notebooks() -> list[Path]:
+    """The ten notebooks, in course order."""
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
 def pages(notebooks: list[Path]) -> list[tuple[Path, str]]:
     """(source, page path relative to the site) in course order: each notebook, then its
     solutions; the glossary last."""
@@ -46,6 +52,7 @@ def pages(notebooks: list[Path]) -> list[tuple[Path, str]]:
     return out
 
 
+@cache
 def title(source: Path) -> str:
     """The first heading of a notebook or Markdown file, without its `#` marks."""
     if source.suffix == ".md":
@@ -141,8 +148,7 @@ def dead_links(out: Path) -> list[str]:
 
 def build(out: Path, notebooks: list[Path] | None = None) -> list[Path]:
     """Write the site to `out` (replacing it) and return its pages."""
-    notebooks = notebooks or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-    site = pages(notebooks)
+    site = pages(notebooks or course_notebooks())
     if out.exists():
         shutil.rmtree(out)
     (out / "solutions").mkdir(parents=True)

@@ -19,7 +19,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
-from build_site import MATHJAX, NOTEBOOKS, ROOT, _notebook
+from build_site import MATHJAX, MATHJAX_URL, ROOT, _notebook, course_notebooks
 from nbconvert import SlidesExporter
 
 VENDOR = ROOT / "vendor"
@@ -52,7 +52,7 @@ def mark(path: Path) -> bool:
 
 def build(out: Path, notebooks: list[Path] | None = None) -> list[Path]:
     """Write every notebook's slides and the files they need to `out`; return the slides."""
-    notebooks = notebooks or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    notebooks = notebooks or course_notebooks()
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -66,7 +66,7 @@ def build(out: Path, notebooks: list[Path] | None = None) -> list[Path]:
         reveal_scroll=True,  # a slide taller than the screen scrolls
         require_js_url="require.js",
         jquery_url="jquery.min.js",
-        mathjax_url="mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe",
+        mathjax_url=MATHJAX_URL.format(root=""),
     )
     written = []
     for path in notebooks:
@@ -88,7 +88,7 @@ if __name__ == "__main__":
     args = parser.parse_args()
     paths = [p.resolve() for p in args.notebooks] or None
     if args.mark:
-        for p in paths or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        for p in paths or course_notebooks():
             print(f"{p.name}: {'marked' if mark(p) else 'already marked'}")
     else:
         written = build(args.out, paths)

@@ -20,7 +20,7 @@ def site(tmp_path_factory):
 def test_every_notebook_its_solutions_and_the_glossary_have_a_page_in_course_order(site):
     out, pages = site
     names = [p.relative_to(out).as_posix() for p in pages]
-    notebooks = sorted(p.stem for p in build_site.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    notebooks = [p.stem for p in build_site.course_notebooks()]
     expected = [
         page for nb in notebooks for page in (f"{nb}.html", f"solutions/{nb}_solutions.html")
     ]

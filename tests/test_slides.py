@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import build_slides  # noqa: E402
 
-NOTEBOOKS = sorted(build_slides.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = build_slides.course_notebooks()
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -62,7 +62,6 @@ def render(browser, path: Path, shot: str, wait_for_reveal: bool = False) -> dic
     seen = {
         "math": page.locator(".MathJax, .MathJax_Display").count(),
         "raw_tex": RAW_TEX.findall(prose(page)),
-        "images": page.evaluate("() => document.images.length"),
         "broken": page.evaluate(
             "() => Array.from(document.images).filter(i => !(i.complete && i.naturalWidth)).length"
         ),
@@ -87,28 +86,24 @@ def slides(tmp_path_factory):
     return out
 
 
-def page_names():
-    nbs = sorted(build_site.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-    return [f"{p.stem}.html" for p in nbs] + [f"solutions/{p.stem}_solutions.html" for p in nbs]
+NOTEBOOKS = build_site.course_notebooks()
 
 
-@pytest.mark.parametrize("name", [*page_names(), "glossary.html"])
+@pytest.mark.parametrize("name", [page for _, page in build_site.pages(NOTEBOOKS)])
 def test_every_site_page_renders_its_math_and_figures_offline(browser, site, name):
     seen = render(browser, site / name, "site_" + name.replace("/", "_"))
     assert seen["math"] > 0 and seen["raw_tex"] == [], seen["raw_tex"][:5]
     assert seen["broken"] == 0 and seen["remote"] == [] and seen["errors"] == []
 
 
-@pytest.mark.parametrize(
-    "stem", [p.stem for p in sorted(build_site.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))]
-)
+@pytest.mark.parametrize("stem", [p.stem for p in NOTEBOOKS])
 def test_every_slide_show_starts_offline_with_its_math(browser, slides, stem):
     seen = render(browser, slides / f"{stem}.slides.html", f"slides_{stem}", wait_for_reveal=True)
     assert seen["math"] > 0 and seen["remote"] == [] and seen["errors"] == [], seen
 
 
 def test_a_page_whose_math_did_not_render_fails(browser, tmp_path):
-    # the same page with its MathJax missing: the formulas stay raw TeX, and the check says so
+    # a planted page with no MathJax and a missing figure: raw TeX is left, and the checks see it
     page = tmp_path / "broken.html"
     html = "<html><body><p>The chain rule: $$p(\\mathbf{x}) = \\prod_i p(x_i)$$</p>"
     html += '<img src="missing.png"></body></html>'
