@@ -7,6 +7,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.armini-installed
 
 # JupyterLab settings: `make lab HOST=0.0.0.0 PORT=9000 BROWSER=no TOKEN=secret`
+# (LAB_DIR: the folder JupyterLab opens; the browser test points it at a copy of the notebooks)
+LAB_DIR ?= notebooks
 HOST    ?= 127.0.0.1
 PORT    ?= 8888
 BROWSER ?= yes
@@ -31,7 +33,17 @@ endif
 
 .PHONY: setup lab test lint unit nbval notebooks site slides browser-test format benchmark leaderboard clean
 
-setup: $(STAMP)
+# JupyterLab defaults that the course needs, for every JupyterLab this .venv runs (`make lab`,
+# the browser test): widget messages go to the kernel's main shell, not to a subshell thread,
+# where a widget's matplotlib redraw races the main thread and can come out blank
+# (jupyterlab/jupyterlab#19719).
+OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.d/armini.json
+
+setup: $(STAMP) $(OVERRIDES)
+
+$(OVERRIDES): jupyter/overrides.json $(STAMP)
+	mkdir -p $(dir $@)
+	cp jupyter/overrides.json $@
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "armini needs Python 3.11 or newer, found " + sys.version.split()[0]'
@@ -42,7 +54,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=$(HOST) --ServerApp.port=$(PORT) \
+	$(BIN)/jupyter lab --notebook-dir=$(LAB_DIR) --ServerApp.ip=$(HOST) --ServerApp.port=$(PORT) \
 		$(if $(filter no,$(BROWSER)),--no-browser,) $(if $(TOKEN),--IdentityProvider.token=$(TOKEN),) \
 		$(if $(filter 0,$(shell id -u)),--allow-root,)
 

@@ -5,34 +5,14 @@ network. Screenshots of every page checked go to `browser-test-output/`, which a
 leaves behind."""
 
 import re
-import shutil
-import sys
 from pathlib import Path
 
+import build_site
+import build_slides
 import pytest
+from chromium import SHOTS
 
-playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if CHROMIUM is None:
-    pytest.skip("needs Debian's chromium (apt install chromium)", allow_module_level=True)
-
-sys.path.insert(0, str(Path(__file__).parents[1]))
-import build_site  # noqa: E402
-import build_slides  # noqa: E402
-
-SHOTS = build_site.ROOT / "browser-test-output"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update"]  # fmt: skip
 RAW_TEX = re.compile(r"\$\$|\\(frac|mathbf|sum|sigma|alpha)\b|\$[^$\s][^$]{0,40}\\")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    SHOTS.mkdir(exist_ok=True)
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 def prose(page) -> str:
