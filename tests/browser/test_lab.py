@@ -5,11 +5,11 @@ Kernel → Restart Kernel and Run All Cells, and checks what nbval cannot see:
 - every code cell ran, in order, from a fresh kernel, and no output is an error;
 - every widget the notebook shows is drawn by the JupyterLab widget manager;
 - for each widget, moving one control of each kind it has (a slider, a dropdown, toggle
-  buttons, a button) redraws its output, with no error in it.
+  buttons, a button) redraws its output, with no error in it and every figure drawn.
 
 Screenshots go to `browser-test-output/lab_*.png`, with the server's log (`lab.log`); a failing
-run leaves them behind. Two planted notebooks (a widget whose callback raises, a cell that
-raises) show that the checks fail."""
+run leaves them behind. Planted notebooks (callbacks that raise, a redraw that comes out blank,
+a cell that raises) show that the checks fail."""
 
 import json
 import os
@@ -105,7 +105,7 @@ def lab(tmp_path_factory):
 
 
 def controls(widget) -> list[tuple[str, object]]:
-    """One control of each kind in a widget view, in page order, with how to move it."""
+    """The first control of each kind in a widget view, with how to move it."""
     found = []
     slider = widget.locator(".widget-slider .noUi-handle")
     if slider.count():
