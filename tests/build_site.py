@@ -39,6 +39,11 @@ def course_notebooks() -> list[Path]:
     return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
 
+def solution_notebooks() -> list[Path]:
+    """The worked solutions, one per notebook, in course order."""
+    return sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*_solutions.ipynb"))
+
+
 def pages(notebooks: list[Path]) -> list[tuple[Path, str]]:
     """(source, page path relative to the site) in course order: each notebook, then its
     solutions; the glossary last."""

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from build_site import course_notebooks, solution_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-SOLUTIONS = sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*_solutions.ipynb"))
+NOTEBOOKS, SOLUTIONS = course_notebooks(), solution_notebooks()
 NAME = re.compile(r"\b(\d\d_[a-z][a-z0-9_]*)")
 NUMBER = re.compile(r"\bnotebooks (\d\d)(?:–|-| and | to )(\d\d)\b|\bnotebooks? (\d\d)\b")
 

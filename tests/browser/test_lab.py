@@ -50,7 +50,7 @@ class Lab:
     """A running `make lab`, serving `root` on 127.0.0.1:`port`."""
 
     def __init__(self, root: Path, port: int, token: str):
-        self.root, self.port, self.token = root, port, token
+        self.root, self.token = root, token
         self.origin = f"http://127.0.0.1:{port}"
 
     def api(self, path: str, method: str = "GET"):
@@ -289,7 +289,7 @@ def test_jupyterlab_sends_widget_messages_to_the_main_shell(lab):
 
 
 NOTEBOOKS = build_site.course_notebooks()
-SOLUTIONS = sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
+SOLUTIONS = build_site.solution_notebooks()
 
 
 @pytest.mark.parametrize(
